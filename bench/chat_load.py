@@ -1,0 +1,1344 @@
+#!/usr/bin/env python
+"""Load benchmark of Kefu's live loop: widget <-> workbench over WebSockets.
+
+Starts and stops its own servers unless ``--url`` is given:
+
+* ``--mode embedded`` (default): one uvicorn process on a fresh SQLite file.
+* ``--mode scaled``: a throwaway PostgreSQL and Redis, two uvicorn processes;
+  customers connect to the first, agents to the second.
+
+``C`` customer sockets (``/ws/widget/?token=...``) and ``A`` agent sockets
+(``/ws/agent/``, session cookie) are opened; every customer opens one
+conversation, and once every conversation is assigned to an agent the measured
+phase sends ``R/2`` customer messages per second (round robin over customers,
+one steady timer); every customer message that reaches an agent is answered
+at once by that agent, so the total is ``R`` messages per second. Latency is
+sent -> received by the other side, both directions. A message is lost when it
+has not reached its recipient 5 s after sending stops, duplicated when a
+socket receives the same message id twice.
+
+In the same invocation the ceiling is measured: ``bench/relay_app.py``, a bare
+ASGI relay (no framework, no database) under the same uvicorn with the same
+connection shape, with the rate stepped up until p99 > 100 ms (or anything is
+lost). ``--find-max`` steps the product the same way.
+
+Progress goes to stderr; the last line of stdout is one JSON object.
+
+    .venv/bin/python bench/chat_load.py                       # embedded, 1800+200, 1000 msg/s
+    .venv/bin/python bench/chat_load.py --mode scaled --customers 900 --agents 100 --rate 500
+    .venv/bin/python bench/chat_load.py --find-max
+    .venv/bin/python bench/chat_load.py --ceiling-only
+    .venv/bin/python bench/chat_load.py --skip-ceiling --customers 100 --agents 10 --rate 100
+
+See docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import pwd
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+P99_LIMIT_MS = 100.0
+DRAIN_SECONDS = 5.0  # a message is lost when not delivered this long after sending stops
+MIN_SEND_RATIO = 0.95  # a step only "holds" if the client really offered the rate
+
+CUSTOMER_TEXT = "你好，我想问一下订单什么时候发货？order 20261123-0042 please"
+AGENT_TEXT = "您好，已为您查询，今天下午发出，请耐心等待。thanks"
+
+perf = time.perf_counter
+
+
+def log(*parts: object) -> None:
+    print(time.strftime("[%H:%M:%S]"), *parts, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# Processes: ports, CPU accounting, servers
+# --------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[int, float] | None:
+    """(ppid, cpu seconds user+system) of a process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    rest = data[data.rindex(b")") + 2 :].split()
+    return int(rest[1]), (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = _proc_stat(int(name))
+            if st:
+                children.setdefault(st[0], []).append(int(name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+class CpuMeter:
+    """CPU seconds of named process trees (a tree = a root pid and its descendants)."""
+
+    def __init__(self) -> None:
+        self.roots: dict[str, int] = {"client": os.getpid()}
+        self.with_children: set[str] = set()
+
+    def add(self, name: str, pid: int, tree: bool = False) -> None:
+        self.roots[name] = pid
+        if tree:
+            self.with_children.add(name)
+
+    def snapshot(self) -> tuple[float, dict[str, float]]:
+        out: dict[str, float] = {}
+        for name, pid in self.roots.items():
+            pids = _descendants(pid) if name in self.with_children else [pid]
+            out[name] = sum(st[1] for p in pids if (st := _proc_stat(p)))
+        return perf(), out
+
+    @staticmethod
+    def percent(a: tuple[float, dict[str, float]], b: tuple[float, dict[str, float]]) -> dict:
+        wall = max(b[0] - a[0], 1e-9)
+        return {k: round(100 * (b[1][k] - a[1].get(k, 0.0)) / wall, 1) for k in b[1]}
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as resp:
+            return resp.status == 200
+    except Exception:
+        return False
+
+
+class Stack:
+    """Servers started by the bench; everything is stopped in stop(), also on errors."""
+
+    def __init__(self, keep: bool = False, profile_dir: Path | None = None) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
+        self.keep = keep
+        self.profile_dir = profile_dir
+        self.uvicorns: list[tuple[str, subprocess.Popen, Path]] = []
+        self.pg: tuple[str, Path] | None = None  # (pg_ctl, data dir)
+        self.redis_pidfile: Path | None = None
+        self.cpu = CpuMeter()
+        self.env: dict[str, str] = {}
+        self.profiles: list[Path] = []
+
+    # -- infrastructure -----------------------------------------------------------
+    def start_postgres(self) -> str:
+        pgbins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not pgbins:
+            raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+        pgbin = pgbins[-1]
+        d = self.tmp / "pg"
+        d.mkdir()
+        pw = pwd.getpwnam("postgres")
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.tmp, 0o755)
+        port = free_port()
+        run = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*run, str(pgbin / "initdb"), "-D", str(d / "data"), "-A", "trust", "-U", "kefu"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        self.pg = (str(pgbin / "pg_ctl"), d / "data")
+        subprocess.run(
+            [
+                *run,
+                str(pgbin / "pg_ctl"),
+                "-D",
+                str(d / "data"),
+                "-l",
+                str(d / "log"),
+                "-w",
+                "start",
+                "-o",
+                f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c max_connections=300",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [str(pgbin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "kefu", "kefu"],
+            check=True,
+        )
+        pid = int((d / "data" / "postmaster.pid").read_text().split()[0])
+        self.cpu.add("postgres", pid, tree=True)
+        log(f"postgres on 127.0.0.1:{port} (fsync=off), pid {pid}")
+        return f"postgres://kefu@127.0.0.1:{port}/kefu"
+
+    def start_redis(self) -> str:
+        d = self.tmp / "redis"
+        d.mkdir()
+        port = free_port()
+        self.redis_pidfile = d / "pid"
+        subprocess.run(
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(d),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(self.redis_pidfile),
+                "--logfile",
+                str(d / "log"),
+            ],
+            check=True,
+        )
+        deadline = time.time() + 10
+        while not self.redis_pidfile.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        self.cpu.add("redis", int(self.redis_pidfile.read_text().split()[0]))
+        log(f"redis on 127.0.0.1:{port}")
+        return f"redis://127.0.0.1:{port}/0"
+
+    # -- uvicorn ------------------------------------------------------------------
+    def start_uvicorn(
+        self,
+        name: str,
+        app: str,
+        env: dict[str, str],
+        app_dir: Path | None = None,
+        profile: bool = False,
+    ) -> str:
+        port = free_port()
+        args = [
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--ws",
+            "websockets",
+            "--backlog",
+            "4096",
+        ]
+        if app_dir:
+            args += ["--app-dir", str(app_dir)]
+        if profile and self.profile_dir:
+            out = self.profile_dir / f"{name}.prof"
+            self.profiles.append(out)
+            cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", str(out), *args]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", *args]
+        logf = self.tmp / f"{name}.log"
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=logf.open("wb"), stderr=subprocess.STDOUT
+        )
+        self.uvicorns.append((name, proc, logf))
+        self.cpu.add(name, proc.pid)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail(logf)}")
+            if http_ok(url + "/healthz", timeout=1):
+                log(f"{name}: {app} on {url}, pid {proc.pid}")
+                return url
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} not ready on {url}/healthz after 60 s:\n{tail(logf)}")
+
+    def check_alive(self) -> None:
+        for name, proc, logf in self.uvicorns:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} died with {proc.returncode}:\n{tail(logf)}")
+
+    def signal_servers(self, sig: int) -> None:
+        for _, proc, _ in self.uvicorns:
+            if proc.poll() is None:
+                proc.send_signal(sig)
+
+    def stop_uvicorns(self) -> None:
+        for _, proc, _ in self.uvicorns:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc, _ in self.uvicorns:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                log(f"{name} did not stop in 20 s; killing it")
+                proc.kill()
+                proc.wait()
+            self.cpu.roots.pop(name, None)
+        self.uvicorns = []
+
+    def stop(self) -> None:
+        try:
+            self.stop_uvicorns()
+        finally:
+            if self.redis_pidfile and self.redis_pidfile.exists():
+                try:
+                    os.kill(int(self.redis_pidfile.read_text().split()[0]), signal.SIGTERM)
+                except (OSError, ValueError):
+                    pass
+                self.redis_pidfile = None
+            if self.pg:
+                subprocess.run(
+                    [
+                        "runuser",
+                        "-u",
+                        "postgres",
+                        "--",
+                        self.pg[0],
+                        "-D",
+                        str(self.pg[1]),
+                        "-m",
+                        "fast",
+                        "stop",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                self.pg = None
+            if self.keep:
+                log(f"kept {self.tmp}")
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def logs_tail(self) -> str:
+        return "\n".join(
+            f"--- {name} ({logf}) ---\n{tail(logf)}" for name, _, logf in self.uvicorns
+        )
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def kefu_cmd() -> list[str]:
+    exe = ROOT / ".venv" / "bin" / "kefu"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "kefu"]
+
+
+def server_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KEFU_DATABASE_URL", "KEFU_REDIS_URL", "KEFU_VAR_DIR")
+    }
+    env.update(
+        {"DJANGO_SETTINGS_MODULE": "kefu.settings.dev", "KEFU_DEBUG": "0", "PYTHONUNBUFFERED": "1"}
+    )
+    env.update(extra)
+    return env
+
+
+def run_setup(
+    env: dict[str, str], customers: int, agents: int, migrate: bool, logdir: Path
+) -> dict:
+    if migrate:
+        t = perf()
+        with (logdir / "migrate.log").open("wb") as out:
+            r = subprocess.run(
+                [*kefu_cmd(), "migrate", "--noinput"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        if r.returncode:
+            raise RuntimeError(f"migrate failed:\n{tail(logdir / 'migrate.log')}")
+        log(f"migrated in {perf() - t:.1f} s")
+    t = perf()
+    r = subprocess.run(
+        [*kefu_cmd(), "loadtest_setup", "--customers", str(customers), "--agents", str(agents)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if r.returncode:
+        raise RuntimeError(
+            f"loadtest_setup failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+        )
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    if not lines:
+        raise RuntimeError(f"loadtest_setup printed nothing:\n{r.stderr[-3000:]}")
+    try:
+        data = json.loads(lines[-1])
+    except ValueError as e:
+        raise RuntimeError(
+            f"loadtest_setup: last stdout line is not JSON ({e}): {lines[-1][:500]}"
+        ) from e
+    log(
+        f"loadtest_setup: {len(data.get('customers', []))} customers, "
+        f"{len(data.get('agents', []))} agents in {perf() - t:.1f} s; "
+        f"limits {json.dumps(data.get('limits'), ensure_ascii=False)}"
+    )
+    return data
+
+
+# --------------------------------------------------------------------------------------
+# The load client
+# --------------------------------------------------------------------------------------
+
+
+class Conn:
+    __slots__ = (
+        "ws",
+        "is_agent",
+        "idx",
+        "url",
+        "headers",
+        "seen",
+        "conv_id",
+        "task",
+        "closed",
+        "convs",
+    )
+
+    def __init__(self, is_agent: bool, idx: int, url: str, headers: dict[str, str]) -> None:
+        self.ws = None
+        self.is_agent = is_agent
+        self.idx = idx
+        self.url = url
+        self.headers = headers
+        self.seen: set = set()  # message ids received on this socket
+        self.conv_id = None  # customers: their conversation
+        self.convs: set = set()  # agents: conversations assigned to this socket
+        self.task: asyncio.Task | None = None
+        self.closed: str | None = None
+
+
+def pct(sorted_values: list[float], p: float) -> float | None:
+    if not sorted_values:
+        return None
+    i = min(len(sorted_values) - 1, max(0, math.ceil(p / 100 * len(sorted_values)) - 1))
+    return round(sorted_values[i] * 1000, 2)
+
+
+class Load:
+    def __init__(
+        self, customers: list[Conn], agents: list[Conn], origin_c: str, origin_a: str, label: str
+    ) -> None:
+        self.customers = customers
+        self.agents = agents
+        self.origin = {False: origin_c, True: origin_a}
+        self.label = label
+        self.run = secrets.token_hex(4)
+        self.step_no = 0
+        self.pending: dict[str, float] = {}  # client_id -> send time, until delivered
+        self.lat_c2a: list[float] = []
+        self.lat_a2c: list[float] = []
+        self.dup = 0
+        self.late = 0
+        self.errors: Counter = Counter()
+        self.closes: Counter = Counter()
+        self.other_types: Counter = Counter()
+        self.statuses: Counter = Counter()
+        self.sent_replies = 0
+        self.reply_errors = 0
+        self.frames = 0
+        self.last_frame = perf()
+        self.assigned: dict = {}  # conversation id -> agent index
+        self.reply_pre: dict = {}  # conversation id -> pre-encoded frame head
+        self.opener_ids: set[str] = set()
+        self.closing = False
+        self.error_samples: list[str] = []
+
+    # -- connections --------------------------------------------------------------
+    async def connect_all(self, concurrency: int = 100) -> None:
+        from websockets.asyncio.client import connect
+
+        sem = asyncio.Semaphore(concurrency)
+        failures: list[str] = []
+
+        async def one(c: Conn) -> None:
+            async with sem:
+                for attempt in range(4):
+                    try:
+                        c.ws = await connect(
+                            c.url,
+                            additional_headers=c.headers or None,
+                            origin=self.origin[c.is_agent],
+                            compression=None,
+                            ping_interval=None,
+                            open_timeout=30,
+                            close_timeout=2,
+                            max_queue=256,
+                            proxy=None,
+                            user_agent_header=None,
+                        )
+                        break
+                    except Exception as e:  # noqa: BLE001
+                        if attempt == 3:
+                            failures.append(
+                                f"{'agent' if c.is_agent else 'customer'} {c.idx}: "
+                                f"{type(e).__name__}: {e}"
+                            )
+                            return
+                        await asyncio.sleep(0.5 * (attempt + 1))
+                c.task = asyncio.get_running_loop().create_task(self._recv(c))
+
+        t = perf()
+        # agents first: they must be online before the conversations open
+        await asyncio.gather(*(one(c) for c in self.agents))
+        await asyncio.gather(*(one(c) for c in self.customers))
+        if failures:
+            raise RuntimeError(
+                f"{len(failures)} connections failed, e.g. " + "; ".join(failures[:5])
+            )
+        log(
+            f"{self.label}: {len(self.agents)} agent + {len(self.customers)} customer sockets "
+            f"open in {perf() - t:.1f} s"
+        )
+
+    async def close_all(self) -> None:
+        self.closing = True
+        conns = [c for c in self.agents + self.customers if c.ws is not None]
+
+        async def close(c: Conn) -> None:
+            try:
+                await c.ws.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+        sem = asyncio.Semaphore(200)
+
+        async def bounded(c: Conn) -> None:
+            async with sem:
+                await close(c)
+
+        await asyncio.gather(*(bounded(c) for c in conns))
+        for c in conns:
+            if c.task:
+                c.task.cancel()
+
+    def closed_count(self) -> int:
+        return sum(1 for c in self.agents + self.customers if c.closed)
+
+    # -- receiving ----------------------------------------------------------------
+    async def _recv(self, c: Conn) -> None:
+        loads = json.loads
+        pending = self.pending
+        seen = c.seen
+        ws = c.ws
+        is_agent = c.is_agent
+        lat_c2a, lat_a2c = self.lat_c2a, self.lat_a2c
+        try:
+            async for raw in ws:
+                now = perf()
+                self.frames += 1
+                self.last_frame = now
+                if type(raw) is not str:
+                    raw = raw.decode()
+                # acks are only needed for the customer's conversation id
+                if (is_agent or c.conv_id is not None) and raw.startswith(ACK_PREFIXES):
+                    continue
+                try:
+                    f = loads(raw)
+                except ValueError:
+                    self.errors["client:bad_json"] += 1
+                    continue
+                kind = f.get("type")
+                if kind == "message":
+                    m = f.get("message") or {}
+                    mid = m.get("id")
+                    if mid in seen:
+                        self.dup += 1
+                        continue
+                    seen.add(mid)
+                    st = m.get("sender_type")
+                    if is_agent:
+                        if st != "customer":
+                            continue
+                        cid = m.get("client_id")
+                        t0 = pending.pop(cid, None)
+                        conv = m.get("conversation_id")
+                        if conv is not None and conv not in self.assigned:
+                            self.assigned[conv] = c.idx
+                            c.convs.add(conv)
+                        if t0 is None:
+                            if cid and cid.startswith(self.run) and cid not in self.opener_ids:
+                                self.late += 1
+                            continue
+                        lat_c2a.append(now - t0)
+                        pre = self.reply_pre.get(conv)
+                        if pre is None:
+                            pre = self.reply_pre[conv] = (
+                                f'{{"type":"send","conversation_id":{json.dumps(conv)},'
+                                f'"client_id":"'
+                            ).encode()
+                        rcid = cid[:19] + "9" + cid[20:]
+                        frame = pre + rcid.encode() + AGENT_TAIL
+                        pending[rcid] = perf()
+                        self.sent_replies += 1
+                        try:
+                            await ws.send(frame, text=True)
+                        except Exception:  # noqa: BLE001
+                            self.reply_errors += 1
+                            pending.pop(rcid, None)
+                    else:
+                        if st != "agent":
+                            continue
+                        cid = m.get("client_id")
+                        t0 = pending.pop(cid, None)
+                        if t0 is None:
+                            if cid and cid.startswith(self.run):
+                                self.late += 1
+                            continue
+                        lat_a2c.append(now - t0)
+                elif kind == "ack":
+                    m = f.get("message") or {}
+                    if not is_agent and c.conv_id is None:
+                        c.conv_id = m.get("conversation_id")
+                elif kind == "conversation":
+                    conv = f.get("conversation") or {}
+                    status = conv.get("status")
+                    self.statuses[f"{'agent' if is_agent else 'customer'}:{status}"] += 1
+                    if is_agent and conv.get("id") is not None:
+                        if status == "open" and conv.get("agent_id") is not None:
+                            self.assigned.setdefault(conv["id"], c.idx)
+                            c.convs.add(conv["id"])
+                elif kind == "error":
+                    code = f.get("code")
+                    self.errors[code] += 1
+                    if len(self.error_samples) < 5:
+                        self.error_samples.append(raw[:300])
+                        log(
+                            f"{self.label}: error frame on {'agent' if is_agent else 'customer'} "
+                            f"{c.idx}: {raw[:300]}"
+                        )
+                else:
+                    self.other_types[kind] += 1
+        except Exception as e:  # noqa: BLE001
+            if not self.closing:
+                c.closed = f"{type(e).__name__}: {e}"
+        finally:
+            if not self.closing:
+                rcvd = getattr(ws, "close_code", None)
+                c.closed = (
+                    c.closed or f"closed by server ({rcvd} {getattr(ws, 'close_reason', '')})"
+                )
+                self.closes[c.closed[:80]] += 1
+                if sum(self.closes.values()) <= 3:
+                    log(
+                        f"{self.label}: {'agent' if is_agent else 'customer'} {c.idx} "
+                        f"socket ended: {c.closed}"
+                    )
+
+    # -- phases -------------------------------------------------------------------
+    def _cid(self, kind: str, n: int) -> str:
+        # UUID-shaped: <run>-<step>-4000-<kind>000-<n>; kind 8 = customer, 9 = reply, a = opener
+        return f"{self.run}-{self.step_no:04x}-4000-{kind}000-{n:012x}"
+
+    async def open_conversations(self, rate: float, timeout: float) -> dict:
+        """Every customer sends one message; wait until every conversation has an agent."""
+        t = perf()
+        interval = 1.0 / rate
+        start = perf()
+        for i, c in enumerate(self.customers):
+            cid = self._cid("a", i)
+            self.opener_ids.add(cid)
+            await c.ws.send(C_HEAD + cid.encode() + C_TAIL, text=True)
+            delay = start + (i + 1) * interval - perf()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        deadline = perf() + timeout
+        while perf() < deadline:
+            convs = {c.conv_id for c in self.customers}
+            if None not in convs and convs <= self.assigned.keys():
+                break
+            await asyncio.sleep(0.1)
+        convs = [c.conv_id for c in self.customers]
+        missing_conv = sum(1 for x in convs if x is None)
+        unassigned = sum(1 for x in convs if x is not None and x not in self.assigned)
+        per_agent = [len(a.convs) for a in self.agents]
+        info = {
+            "seconds": round(perf() - t, 1),
+            "customers_without_conversation": missing_conv,
+            "conversations_unassigned": unassigned,
+            "conversations_per_agent_min": min(per_agent) if per_agent else 0,
+            "conversations_per_agent_max": max(per_agent) if per_agent else 0,
+            "conversation_statuses_seen": dict(self.statuses),
+        }
+        log(f"{self.label}: conversations opened: {json.dumps(info, ensure_ascii=False)}")
+        if missing_conv or unassigned:
+            raise RuntimeError(
+                f"{missing_conv} customers got no conversation id (no ack) and {unassigned} "
+                f"conversations were not assigned to an agent socket within {timeout:.0f} s; "
+                f"errors {dict(self.errors)}; other frame types {dict(self.other_types)}; "
+                f"error samples {self.error_samples}"
+            )
+        return info
+
+    async def step(
+        self,
+        rate: float,
+        duration: float,
+        stack: Stack | None = None,
+        record: bool = True,
+        profile: bool = False,
+    ) -> dict:
+        """Send rate/2 customer messages per second for `duration` s, then drain."""
+        self.step_no += 1
+        pending = self.pending
+        pending.clear()
+        self.lat_c2a.clear()
+        self.lat_a2c.clear()
+        dup0, late0, err0 = self.dup, self.late, sum(self.errors.values())
+        closed0 = self.closed_count()
+        replies0, reply_err0, frames0 = self.sent_replies, self.reply_errors, self.frames
+        rate_c = rate / 2.0
+        custs = [c for c in self.customers if c.closed is None]
+        n = len(custs)
+        lags: list[float] = []
+        send_errors = 0
+        cpu0 = stack.cpu.snapshot() if stack else None
+        if profile and stack:
+            stack.signal_servers(signal.SIGUSR1)
+        t0 = perf()
+        k = 0
+        idx = 0
+        total = int(round(rate_c * duration))
+        while k < total:
+            now = perf()
+            due = min(total, int((now - t0) * rate_c) + 1)
+            burst = 0
+            while k < due and burst < 64:
+                c = custs[idx]
+                idx += 1
+                if idx == n:
+                    idx = 0
+                cid = f"{self.run}-{self.step_no:04x}-4000-8000-{k:012x}"
+                ts = perf()
+                pending[cid] = ts
+                lags.append(ts - (t0 + k / rate_c))
+                try:
+                    await c.ws.send(C_HEAD + cid.encode() + C_TAIL, text=True)
+                except Exception:  # noqa: BLE001
+                    send_errors += 1
+                    pending.pop(cid, None)
+                k += 1
+                burst += 1
+            if k >= total:
+                break
+            delay = t0 + k / rate_c - perf()
+            await asyncio.sleep(delay if delay > 0 else 0)
+        t_stop = perf()
+        if profile and stack:
+            stack.signal_servers(signal.SIGUSR2)
+        cpu1 = stack.cpu.snapshot() if stack else None
+        sent_c = k - send_errors
+        # drain: wait for every outstanding message, at most DRAIN_SECONDS
+        while pending and perf() < t_stop + DRAIN_SECONDS:
+            await asyncio.sleep(0.02)
+        drained = perf() - t_stop
+        lost_c = sum(1 for cid in pending if cid[19] == "8")
+        lost_a = len(pending) - lost_c
+        lost_sample = list(pending)[:3]
+        pending.clear()
+        sent_a = self.sent_replies - replies0 - (self.reply_errors - reply_err0)
+        lat_all = sorted(self.lat_c2a + self.lat_a2c)
+        c2a = sorted(self.lat_c2a)
+        a2c = sorted(self.lat_a2c)
+        lags.sort()
+        delivered = len(lat_all)
+        errors = sum(self.errors.values()) - err0
+        closed = self.closed_count() - closed0
+        res = {
+            "rate": round(rate, 1),
+            "duration_s": round(t_stop - t0, 2),
+            "sent": sent_c + sent_a,
+            "sent_customer": sent_c,
+            "sent_agent": sent_a,
+            "delivered": delivered,
+            "throughput_msgs_per_s": round(delivered / max(t_stop - t0, 1e-9), 1),
+            "offered_msgs_per_s": round(2 * k / max(t_stop - t0, 1e-9), 1),
+            "p50_ms": pct(lat_all, 50),
+            "p90_ms": pct(lat_all, 90),
+            "p99_ms": pct(lat_all, 99),
+            "max_ms": pct(lat_all, 100),
+            "c2a_p50_ms": pct(c2a, 50),
+            "c2a_p99_ms": pct(c2a, 99),
+            "a2c_p50_ms": pct(a2c, 50),
+            "a2c_p99_ms": pct(a2c, 99),
+            "lost": lost_c + lost_a,
+            "lost_customer_to_agent": lost_c,
+            "lost_agent_to_customer": lost_a,
+            "duplicated": self.dup - dup0,
+            "errors": errors,
+            "send_errors": send_errors + self.reply_errors - reply_err0,
+            "sockets_closed": closed,
+            "client_send_lag_p99_ms": pct(lags, 99),
+            "drain_s": round(drained, 2),
+            "frames_received": self.frames - frames0,
+            "late_from_earlier_steps": self.late - late0,
+        }
+        if cpu0 and cpu1:
+            res["cpu_percent"] = CpuMeter.percent(cpu0, cpu1)
+        res["held"] = bool(
+            res["p99_ms"] is not None
+            and res["p99_ms"] <= P99_LIMIT_MS
+            and res["lost"] == 0
+            and res["duplicated"] == 0
+            and errors == 0
+            and closed == 0
+            and res["send_errors"] == 0
+            and res["offered_msgs_per_s"] >= MIN_SEND_RATIO * rate
+        )
+        if lost_sample and res["lost"]:
+            res["lost_sample"] = lost_sample
+        cpu_txt = " ".join(f"{k_}={v}%" for k_, v in res.get("cpu_percent", {}).items())
+        log(
+            f"{self.label}: rate {rate:.0f} -> {res['throughput_msgs_per_s']:.0f} msg/s delivered, "
+            f"p50 {res['p50_ms']} p99 {res['p99_ms']} max {res['max_ms']} ms "
+            f"(c2a p99 {res['c2a_p99_ms']}, a2c p99 {res['a2c_p99_ms']}), lost {res['lost']}, "
+            f"dup {res['duplicated']}, errors {errors}, closed {closed}, send lag p99 "
+            f"{res['client_send_lag_p99_ms']} ms, cpu {cpu_txt}"
+            f"{'' if record else ' [warm-up]'} -> {'held' if res['held'] else 'FAILED'}"
+        )
+        # let any backlog of an overloaded step clear before the next one
+        quiet_deadline = perf() + 30
+        while perf() - self.last_frame < 0.5 and perf() < quiet_deadline:
+            await asyncio.sleep(0.1)
+        if stack:
+            stack.check_alive()
+        return res
+
+    async def find_max(
+        self,
+        start: float,
+        factor: float,
+        refine: int,
+        max_rate: float,
+        duration: float,
+        stack: Stack | None,
+    ) -> tuple[dict | None, list[dict]]:
+        steps: list[dict] = []
+        best: dict | None = None
+        failed_rate: float | None = None
+        rate = start
+        while rate <= max_rate:
+            r = await self.step(rate, duration, stack)
+            steps.append(r)
+            if r["sockets_closed"] and not r["held"]:
+                failed_rate = rate
+                break
+            if r["held"]:
+                best = r
+                rate = round(rate * factor, -1)
+            else:
+                failed_rate = rate
+                break
+        if failed_rate is not None and not self.closed_count():
+            lo = best["rate"] if best else 0.0
+            hi = failed_rate
+            for _ in range(refine):
+                mid = round((lo + hi) / 2, -1)
+                if mid <= lo or mid >= hi:
+                    break
+                r = await self.step(mid, duration, stack)
+                steps.append(r)
+                if r["held"]:
+                    best, lo = r, mid
+                else:
+                    hi = mid
+                if self.closed_count():
+                    break
+        return best, steps
+
+
+ACK_PREFIXES = ('{"type":"ack"', '{"type": "ack"')
+C_HEAD = b'{"type":"send","client_id":"'
+C_TAIL = ('","text":' + json.dumps(CUSTOMER_TEXT, ensure_ascii=False) + "}").encode()
+AGENT_TAIL = ('","text":' + json.dumps(AGENT_TEXT, ensure_ascii=False) + "}").encode()
+
+
+def ws_base(http_url: str) -> tuple[str, str]:
+    u = urlsplit(http_url)
+    scheme = "wss" if u.scheme == "https" else "ws"
+    return f"{scheme}://{u.netloc}", f"{u.scheme}://{u.netloc}"
+
+
+def product_conns(setup: dict, url_c: str, url_a: str) -> tuple[list[Conn], list[Conn]]:
+    wc, _ = ws_base(url_c)
+    wa, _ = ws_base(url_a)
+    customers = [
+        Conn(False, i, f"{wc}/ws/widget/?token={quote(x['token'], safe='')}", {})
+        for i, x in enumerate(setup["customers"])
+    ]
+    agents = [
+        Conn(True, j, f"{wa}/ws/agent/", {"Cookie": f"sessionid={x['session_key']}"})
+        for j, x in enumerate(setup["agents"])
+    ]
+    return customers, agents
+
+
+def relay_conns(url: str, n_customers: int, n_agents: int) -> tuple[list[Conn], list[Conn]]:
+    w, _ = ws_base(url)
+    customers = [
+        Conn(False, i, f"{w}/ws/widget/?token=c{i}.a{i % n_agents}", {}) for i in range(n_customers)
+    ]
+    agents = [Conn(True, j, f"{w}/ws/agent/?agent=a{j}", {}) for j in range(n_agents)]
+    return customers, agents
+
+
+def new_runner():
+    try:
+        import uvloop
+
+        return asyncio.Runner(loop_factory=uvloop.new_event_loop), "uvloop"
+    except ImportError:
+        return asyncio.Runner(), "asyncio"
+
+
+# --------------------------------------------------------------------------------------
+# Phases
+# --------------------------------------------------------------------------------------
+
+
+async def drive(
+    load: Load,
+    args,
+    stack: Stack | None,
+    *,
+    main_rate: float | None,
+    find_max: bool,
+    open_timeout: float,
+    profile: bool = False,
+) -> dict:
+    out: dict = {}
+    try:
+        await load.connect_all()
+        out["warmup"] = await load.open_conversations(args.open_rate, open_timeout)
+        if main_rate is not None:
+            await load.step(min(main_rate, args.start_rate), args.warmup, stack, record=False)
+            out["main"] = await load.step(main_rate, args.duration, stack, profile=profile)
+        if find_max:
+            if main_rate is None:
+                await load.step(args.start_rate, args.warmup, stack, record=False)
+            best, steps = await load.find_max(
+                args.start_rate, args.factor, args.refine, args.max_rate, args.step_duration, stack
+            )
+            out["best"] = best
+            out["steps"] = steps
+    finally:
+        await load.close_all()
+    return out
+
+
+def run_product(args, runner) -> dict:
+    stack = None
+    profile = args.profile is not None
+    if args.setup_json or args.url:
+        urls = (args.url or "").split(",") if args.url else []
+        if not urls:
+            raise SystemExit("--setup-json needs --url")
+        url_c, url_a = urls[0], urls[-1]
+        if args.setup_json:
+            setup = json.loads(Path(args.setup_json).read_text().strip().splitlines()[-1])
+        else:
+            logdir = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
+            setup = run_setup(
+                dict(
+                    os.environ,
+                    DJANGO_SETTINGS_MODULE=os.environ.get(
+                        "DJANGO_SETTINGS_MODULE", "kefu.settings.dev"
+                    ),
+                ),
+                args.customers,
+                args.agents,
+                migrate=False,
+                logdir=logdir,
+            )
+        mode = "url"
+    else:
+        stack = Stack(keep=args.keep, profile_dir=Path(args.profile).resolve() if profile else None)
+        if stack.profile_dir:
+            stack.profile_dir.mkdir(parents=True, exist_ok=True)
+        mode = args.mode
+        try:
+            if args.mode == "embedded":
+                env = server_env({"KEFU_VAR_DIR": str(stack.tmp)})
+            else:
+                db = stack.start_postgres()
+                rd = stack.start_redis()
+                env = server_env(
+                    {"KEFU_VAR_DIR": str(stack.tmp), "KEFU_DATABASE_URL": db, "KEFU_REDIS_URL": rd}
+                )
+            stack.env = env
+            setup = run_setup(env, args.customers, args.agents, migrate=True, logdir=stack.tmp)
+            if args.mode == "embedded":
+                url_c = url_a = stack.start_uvicorn(
+                    "kefu-1", "kefu.asgi:application", env, profile=profile
+                )
+            else:
+                url_c = stack.start_uvicorn(
+                    "kefu-customers", "kefu.asgi:application", env, profile=profile
+                )
+                url_a = stack.start_uvicorn(
+                    "kefu-agents", "kefu.asgi:application", env, profile=profile
+                )
+        except BaseException:
+            stack.stop()
+            raise
+    customers, agents = product_conns(setup, url_c, url_a)
+    load = Load(customers, agents, ws_base(url_c)[1], ws_base(url_a)[1], f"kefu/{mode}")
+    try:
+        res = runner.run(
+            drive(
+                load,
+                args,
+                stack,
+                main_rate=args.rate,
+                find_max=args.find_max,
+                open_timeout=args.open_timeout + len(customers) / 100,
+                profile=profile,
+            )
+        )
+    except BaseException:
+        if stack:
+            log("server log tails:\n" + stack.logs_tail())
+        raise
+    finally:
+        if stack:
+            stack.stop()
+    res["mode"] = mode
+    res["setup"] = {
+        "customers": len(customers),
+        "agents": len(agents),
+        "limits": setup.get("limits"),
+        "shop_slug": setup.get("shop_slug"),
+        "agent_capacity": math.ceil(len(customers) / max(1, len(agents))),
+    }
+    if stack and stack.profiles:
+        res["profiles"] = [str(p) for p in stack.profiles]
+        report_profiles(stack.profiles)
+    return res
+
+
+def run_ceiling(args, runner) -> dict:
+    stack = Stack(keep=args.keep)
+    try:
+        url = stack.start_uvicorn("relay", "relay_app:app", server_env({}), app_dir=BENCH)
+        customers, agents = relay_conns(url, args.customers, args.agents)
+        load = Load(customers, agents, url, url, "relay")
+        # reuse drive(): open conversations, then step up
+        ns = argparse.Namespace(**{**vars(args), "start_rate": args.ceiling_start_rate})
+        return runner.run(
+            drive(load, ns, stack, main_rate=None, find_max=True, open_timeout=args.open_timeout)
+        )
+    except BaseException:
+        log("relay log tail:\n" + stack.logs_tail())
+        raise
+    finally:
+        stack.stop()
+
+
+def report_profiles(paths: list[Path]) -> None:
+    import io
+    import pstats
+
+    for p in paths:
+        if not p.exists():
+            log(f"profile {p} was not written")
+            continue
+        buf = io.StringIO()
+        st = pstats.Stats(str(p), stream=buf)
+        st.sort_stats("tottime").print_stats(30)
+        st.sort_stats("cumulative").print_stats(40)
+        txt = p.with_suffix(".txt")
+        txt.write_text(buf.getvalue())
+        log(f"profile {p} (top functions in {txt}):")
+        head = buf.getvalue().splitlines()
+        print("\n".join(head[:45]), file=sys.stderr, flush=True)
+
+
+def serve_profiled(out: str, uvicorn_args: list[str]) -> None:
+    """`chat_load.py _serve OUT uvicorn-args...`: uvicorn under cProfile (main thread, i.e. the
+    event loop); SIGUSR1 starts recording, SIGUSR2 pauses it; stats are written at exit."""
+    import cProfile
+
+    from uvicorn.main import main as uvicorn_main
+
+    prof = cProfile.Profile()
+    signal.signal(signal.SIGUSR1, lambda *_: prof.enable())
+    signal.signal(signal.SIGUSR2, lambda *_: prof.disable())
+    try:
+        uvicorn_main.main(args=uvicorn_args, standalone_mode=False)
+    finally:
+        prof.disable()
+        prof.dump_stats(out)
+
+
+# --------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import websockets
+
+        wsv = websockets.__version__
+    except Exception:  # noqa: BLE001
+        wsv = "?"
+    try:
+        import uvicorn
+
+        uvv = uvicorn.__version__
+    except Exception:  # noqa: BLE001
+        uvv = "?"
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "uvicorn": uvv,
+        "websockets": wsv,
+    }
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    p.add_argument("--mode", choices=["embedded", "scaled"], default="embedded")
+    p.add_argument("--customers", type=int, default=1800)
+    p.add_argument("--agents", type=int, default=200)
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=1000.0,
+        help="total messages/s, both directions (customers send rate/2)",
+    )
+    p.add_argument("--duration", type=float, default=20.0, help="seconds of sending at --rate")
+    p.add_argument(
+        "--find-max",
+        action="store_true",
+        help="also step the product's rate up to the highest that holds",
+    )
+    p.add_argument("--skip-ceiling", action="store_true", help="do not measure the bare relay")
+    p.add_argument("--ceiling-only", action="store_true", help="only measure the bare relay")
+    p.add_argument(
+        "--url",
+        help="use a running server (http://host:port); two comma-separated "
+        "URLs: customers on the first, agents on the second. The setup "
+        "command then runs with the caller's environment",
+    )
+    p.add_argument("--setup-json", help="with --url: file whose last line is loadtest_setup's JSON")
+    p.add_argument(
+        "--step-duration", type=float, default=8.0, help="seconds of sending per step when stepping"
+    )
+    p.add_argument("--start-rate", type=float, default=500.0, help="first step of --find-max")
+    p.add_argument(
+        "--ceiling-start-rate", type=float, default=1000.0, help="first step of the ceiling"
+    )
+    p.add_argument("--factor", type=float, default=1.5, help="step multiplier")
+    p.add_argument("--refine", type=int, default=2, help="bisection steps after the first failure")
+    p.add_argument("--max-rate", type=float, default=60000.0)
+    p.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before measuring")
+    p.add_argument(
+        "--open-rate",
+        type=float,
+        default=300.0,
+        help="conversations opened per second before measuring",
+    )
+    p.add_argument(
+        "--open-timeout",
+        type=float,
+        default=30.0,
+        help="seconds (+ 1 per 100 customers) to wait for all assignments",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="DIR",
+        nargs="?",
+        const="bench/profiles",
+        help="run the product's servers under cProfile (recording only the measured "
+        "--rate step); writes DIR/<server>.prof and .txt",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, SQLite file)")
+    a = p.parse_args(argv)
+    if a.customers < 1 or a.agents < 1:
+        p.error("--customers and --agents must be >= 1")
+    if a.ceiling_only and a.skip_ceiling:
+        p.error("--ceiling-only and --skip-ceiling exclude each other")
+    return a
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_serve"]:
+        serve_profiled(argv[1], argv[2:])
+        return 0
+    args = parse_args(argv)
+    nofile = raise_nofile()
+    runner, loop_name = new_runner()
+    signal.signal(signal.SIGTERM, _interrupt)
+    info = machine()
+    info["client_loop"] = loop_name
+    info["nofile"] = nofile
+    log(f"machine: {json.dumps(info, ensure_ascii=False)}")
+    n_conn = args.customers + args.agents
+    result: dict = {
+        "mode": "ceiling" if args.ceiling_only else ("url" if args.url else args.mode),
+        "connections": n_conn,
+        "customers": args.customers,
+        "agents": args.agents,
+        "rate": None if args.ceiling_only else args.rate,
+        "duration_s": args.duration,
+        "throughput_msgs_per_s": None,
+        "p50_ms": None,
+        "p99_ms": None,
+        "lost": None,
+        "duplicated": None,
+        "errors": None,
+        "ceiling_throughput_msgs_per_s": None,
+        "ceiling_p99_ms": None,
+        "max_sustained_msgs_per_s": None,
+        "max_sustained_p99_ms": None,
+        "ratio_to_ceiling": None,
+    }
+    rc = 0
+    try:
+        with runner:
+            if not args.ceiling_only:
+                log(
+                    f"product: {args.customers} customers + {args.agents} agents, "
+                    f"rate {args.rate:.0f} msg/s for {args.duration:.0f} s"
+                )
+                prod = run_product(args, runner)
+                main_step = prod.get("main") or {}
+                result["mode"] = prod["mode"]
+                result["connections"] = prod["setup"]["customers"] + prod["setup"]["agents"]
+                for k in (
+                    "throughput_msgs_per_s",
+                    "p50_ms",
+                    "p99_ms",
+                    "lost",
+                    "duplicated",
+                    "errors",
+                ):
+                    result[k] = main_step.get(k)
+                result["held"] = main_step.get("held")
+                result["product"] = {k: v for k, v in main_step.items()}
+                result["setup"] = prod["setup"]
+                result["open_conversations"] = prod.get("warmup")
+                if args.find_max:
+                    best = prod.get("best")
+                    result["max_sustained_msgs_per_s"] = best["rate"] if best else 0
+                    result["max_sustained_p99_ms"] = best["p99_ms"] if best else None
+                    result["product_steps"] = [compact(s) for s in prod.get("steps", [])]
+                if prod.get("profiles"):
+                    result["profiles"] = prod["profiles"]
+            if not args.skip_ceiling:
+                log(f"ceiling: bare relay, {args.customers} customers + {args.agents} agents")
+                ceil = run_ceiling(args, runner)
+                best = ceil.get("best")
+                result["ceiling_throughput_msgs_per_s"] = best["rate"] if best else 0
+                result["ceiling_p99_ms"] = best["p99_ms"] if best else None
+                result["ceiling_steps"] = [compact(s) for s in ceil.get("steps", [])]
+            if result["max_sustained_msgs_per_s"] and result["ceiling_throughput_msgs_per_s"]:
+                result["ratio_to_ceiling"] = round(
+                    result["max_sustained_msgs_per_s"] / result["ceiling_throughput_msgs_per_s"], 3
+                )
+    except KeyboardInterrupt:
+        result["error"] = "interrupted"
+        rc = 130
+    except Exception as e:  # noqa: BLE001
+        log(f"FAILED: {type(e).__name__}: {e}")
+        result["error"] = f"{type(e).__name__}: {str(e)[:2000]}"
+        rc = 2
+    result["machine"] = info
+    print(json.dumps(result, ensure_ascii=False), flush=True)
+    return rc
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def compact(step: dict) -> dict:
+    keys = (
+        "rate",
+        "throughput_msgs_per_s",
+        "p50_ms",
+        "p99_ms",
+        "max_ms",
+        "lost",
+        "duplicated",
+        "errors",
+        "sockets_closed",
+        "client_send_lag_p99_ms",
+        "cpu_percent",
+        "held",
+    )
+    return {k: step.get(k) for k in keys}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

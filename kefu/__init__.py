@@ -1,0 +1,1 @@
+"""Kefu (客服): customer-service platform for e-commerce shops."""

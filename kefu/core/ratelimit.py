@@ -1,0 +1,93 @@
+"""Fixed-window rate limits shared by every server process.
+
+Scaled mode counts in Redis (one INCR per hit, async on the event loop, so a
+WebSocket message never blocks the loop on a cache call); the embedded mode
+is one process and counts in memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+import asyncio
+
+from django.conf import settings
+
+
+def _window_key(key: str, window: int, now: float) -> str:
+    return f"kefu:rl:{key}:{int(now // window)}"
+
+
+class _MemoryCounter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[float, int]] = {}
+        self._last_sweep = 0.0
+
+    def incr(self, key: str, window: int, now: float) -> int:
+        with self._lock:
+            if now - self._last_sweep > 60:
+                self._counts = {k: v for k, v in self._counts.items() if v[0] > now}
+                self._last_sweep = now
+            expires, count = self._counts.get(key, (now + window, 0))
+            self._counts[key] = (expires, count + 1)
+            return count + 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+_memory = _MemoryCounter()
+_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = (
+    weakref.WeakKeyDictionary()
+)
+_sync_client = None
+
+
+def _redis_url() -> str:
+    return getattr(settings, "REDIS_URL", "")
+
+
+def hit(key: str, limit: int, window: int) -> bool:
+    """Count one hit; True while the count stays within `limit`."""
+    now = time.time()
+    wkey = _window_key(key, window, now)
+    url = _redis_url()
+    if not url:
+        return _memory.incr(wkey, window, now) <= limit
+    global _sync_client
+    if _sync_client is None:
+        import redis
+
+        _sync_client = redis.Redis.from_url(url, socket_timeout=5)
+    pipe = _sync_client.pipeline()
+    pipe.incr(wkey)
+    pipe.expire(wkey, window + 1)
+    count, _ = pipe.execute()
+    return int(count) <= limit
+
+
+async def ahit(key: str, limit: int, window: int) -> bool:
+    now = time.time()
+    wkey = _window_key(key, window, now)
+    url = _redis_url()
+    if not url:
+        return _memory.incr(wkey, window, now) <= limit
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        import redis.asyncio as aredis
+
+        client = aredis.Redis.from_url(url, socket_timeout=5)
+        _async_clients[loop] = client
+    async with client.pipeline(transaction=False) as pipe:  # type: ignore[attr-defined]
+        pipe.incr(wkey)
+        pipe.expire(wkey, window + 1)
+        count, _ = await pipe.execute()
+    return int(count) <= limit
+
+
+def reset_memory() -> None:
+    """Tests: forget in-memory counts."""
+    _memory.reset()

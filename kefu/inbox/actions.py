@@ -1,0 +1,331 @@
+"""Every change to conversations and messages goes through these functions.
+
+`ingest_messages` is the hot path: it stores a batch of messages from any
+sender (customer, agent, bot) in one transaction, one row lock per
+conversation, idempotent by client id, with the conversation's next `seq`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from kefu.accounts import queries as accounts_queries
+from kefu.core.clock import Clock, system_clock
+from kefu.core.errors import ActionError, NotFound, PermissionDenied
+from kefu.realtime.events import (
+    ConversationChanged,
+    MessageCreated,
+    agent_group,
+    conversation_group,
+)
+from kefu.realtime.publish import publish_on_commit
+
+from .models import (
+    Channel,
+    Conversation,
+    ConversationEvent,
+    EventKind,
+    Message,
+    SenderType,
+    Status,
+)
+from .serializers import conversation_public, conversation_summary, message_dict
+
+PREVIEW_CHARS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRequest:
+    conversation_id: int
+    sender_type: str
+    client_id: str
+    text: str
+    sender_id: int | None = None
+    sender_name: str = ""
+    hold_seconds: int | None = None
+    # Shops whose conversations this sender supervises (may write to any of them).
+    supervised_shop_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(slots=True)
+class IngestResult:
+    client_id: str
+    message: dict | None = None
+    duplicate: bool = False
+    error: ActionError | None = None
+
+
+def ingest_message(request: IngestRequest, clock: Clock = system_clock) -> IngestResult:
+    return ingest_messages([request], clock)[0]
+
+
+def ingest_messages(
+    requests: list[IngestRequest], clock: Clock = system_clock
+) -> list[IngestResult]:
+    """Store a batch; one result per request, in order. A refused request
+    (closed, foreign conversation) stores nothing and does not affect others."""
+    now = clock.now()
+    results = [IngestResult(client_id=r.client_id) for r in requests]
+    with transaction.atomic():
+        conversation_ids = sorted({r.conversation_id for r in requests})
+        rows = Conversation.objects.filter(id__in=conversation_ids).order_by("id")
+        if connection.features.has_select_for_update:
+            rows = rows.select_for_update(of=("self",))
+        conversations = {
+            row["id"]: row
+            for row in rows.values(
+                "id",
+                "shop_id",
+                "agent_id",
+                "status",
+                "last_seq",
+                "unread_count",
+                "waiting_since",
+                "first_customer_message_at",
+                "first_response_at",
+                "hold_until",
+            )
+        }
+        stored = {
+            (m.conversation_id, m.sender_type, m.client_id): m
+            for m in Message.objects.filter(
+                conversation_id__in=conversation_ids,
+                client_id__in={r.client_id for r in requests},
+            )
+        }
+        new_messages: list[Message] = []
+        pending: dict[tuple[int, str, str], Message] = {}
+        for request, result in zip(requests, results, strict=True):
+            key = (request.conversation_id, request.sender_type, request.client_id)
+            if key in stored or key in pending:
+                result.duplicate = True
+                result.message = key  # resolved to the stored row below
+                continue
+            conversation = conversations.get(request.conversation_id)
+            error = _refusal(request, conversation)
+            if error:
+                result.error = error
+                continue
+            assert conversation is not None
+            _advance(conversation, request, now)
+            message = Message(
+                conversation_id=request.conversation_id,
+                seq=conversation["last_seq"],
+                client_id=request.client_id,
+                sender_type=request.sender_type,
+                sender_id=request.sender_id,
+                sender_name=request.sender_name,
+                text=request.text,
+                hold_seconds=request.hold_seconds,
+                created_at=now,
+            )
+            pending[key] = message
+            new_messages.append(message)
+            result.message = key
+        if new_messages:
+            Message.objects.bulk_create(new_messages)
+            _save_conversation_state(
+                [conversations[i] for i in {m.conversation_id for m in new_messages}], now
+            )
+            for message in new_messages:
+                conversation = conversations[message.conversation_id]
+                groups = [conversation_group(message.conversation_id)]
+                if conversation["agent_id"]:
+                    groups.append(agent_group(conversation["agent_id"]))
+                publish_on_commit(MessageCreated(groups=tuple(groups), message=message_dict(message)))
+    for result in results:
+        if isinstance(result.message, tuple):
+            row = pending.get(result.message) or stored[result.message]
+            result.message = message_dict(row)
+    return results
+
+
+def _refusal(request: IngestRequest, conversation: dict | None) -> ActionError | None:
+    if conversation is None:
+        return NotFound(_("Conversation not found."))
+    if request.sender_type == SenderType.AGENT:
+        own = conversation["agent_id"] == request.sender_id
+        if not own and conversation["shop_id"] not in request.supervised_shop_ids:
+            # Same answer as for a missing one: never reveal others' conversations.
+            return NotFound(_("Conversation not found."))
+    if conversation["status"] == Status.CLOSED:
+        return ActionError(_("This conversation is closed."), code="closed")
+    return None
+
+
+def _advance(conversation: dict, request: IngestRequest, now: dt.datetime) -> None:
+    """Apply one message to the conversation's counters (in memory; saved once)."""
+    conversation["last_seq"] += 1
+    conversation["last_message_at"] = now
+    conversation["last_message_preview"] = request.text[:PREVIEW_CHARS]
+    if request.sender_type == SenderType.CUSTOMER:
+        conversation["unread_count"] += 1
+        if conversation["waiting_since"] is None:
+            conversation["waiting_since"] = now
+        if conversation["first_customer_message_at"] is None:
+            conversation["first_customer_message_at"] = now
+    elif request.sender_type in (SenderType.AGENT, SenderType.BOT):
+        if conversation["first_response_at"] is None and conversation["waiting_since"]:
+            conversation["first_response_at"] = now
+        conversation["waiting_since"] = None
+        conversation["unread_count"] = 0
+        conversation["hold_until"] = (
+            now + dt.timedelta(seconds=request.hold_seconds) if request.hold_seconds else None
+        )
+
+
+def _save_conversation_state(conversations: list[dict], now: dt.datetime) -> None:
+    table = Conversation._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET last_seq = %s, unread_count = %s, waiting_since = %s, "
+            "first_customer_message_at = %s, first_response_at = %s, hold_until = %s, "
+            "last_message_at = %s, last_message_preview = %s WHERE id = %s",
+            [
+                (
+                    c["last_seq"],
+                    c["unread_count"],
+                    adapt(c["waiting_since"]),
+                    adapt(c["first_customer_message_at"]),
+                    adapt(c["first_response_at"]),
+                    adapt(c["hold_until"]),
+                    adapt(c["last_message_at"]),
+                    c["last_message_preview"],
+                    c["id"],
+                )
+                for c in conversations
+            ],
+        )
+
+
+# --- Conversations -------------------------------------------------------------
+
+
+def open_conversation(
+    *,
+    shop,
+    customer,
+    channel: str = Channel.WIDGET,
+    first_text: str,
+    client_id: str,
+    clock: Clock = system_clock,
+) -> tuple[Conversation, IngestResult]:
+    """Open a conversation with its greeting (seq 1) and the customer's first
+    message (seq 2), then route it. One transaction."""
+    from kefu.routing import actions as routing_actions
+
+    now = clock.now()
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            shop=shop, customer=customer, channel=channel, status=Status.QUEUED, created_at=now
+        )
+        ConversationEvent.objects.create(conversation=conversation, kind=EventKind.OPENED, at=now)
+        greeting = [
+            IngestRequest(
+                conversation_id=conversation.id,
+                sender_type=SenderType.SYSTEM,
+                client_id="greeting",
+                text=shop.greeting,
+                sender_name=shop.name,
+            )
+        ]
+        first = IngestRequest(
+            conversation_id=conversation.id,
+            sender_type=SenderType.CUSTOMER,
+            client_id=client_id,
+            text=first_text,
+            sender_name=customer.name,
+        )
+        results = ingest_messages(greeting + [first], clock)
+        conversation.refresh_from_db()
+        routing_actions.route_conversation(conversation, first_text, clock=clock)
+        publish_on_commit(
+            ConversationChanged(
+                groups=(conversation_group(conversation.id),),
+                summary=conversation_public(conversation),
+            )
+        )
+    return conversation, results[1]
+
+
+def current_conversation(customer_id: int) -> Conversation | None:
+    return (
+        Conversation.objects.filter(customer_id=customer_id)
+        .exclude(status=Status.CLOSED)
+        .order_by("-id")
+        .first()
+    )
+
+
+def mark_read(user, conversation_id: int, seq: int) -> None:
+    conversation = accounts_queries.conversation_for(user, conversation_id)
+    with transaction.atomic():
+        updated = Conversation.objects.filter(
+            id=conversation.id, agent_id=user.id, last_seq__lte=seq
+        ).update(unread_count=0)
+    if updated:
+        conversation.unread_count = 0
+
+
+def close_conversation(actor, conversation_id: int, clock: Clock = system_clock) -> Conversation:
+    from kefu.routing import actions as routing_actions
+
+    now = clock.now()
+    with transaction.atomic():
+        conversation = accounts_queries.conversation_for(actor, conversation_id, for_update=True)
+        if conversation.agent_id != actor.id and not accounts_queries.supervises(
+            actor, conversation.shop_id
+        ):
+            raise PermissionDenied(_("Only the assigned agent or a supervisor can close it."))
+        if conversation.status == Status.CLOSED:
+            raise ActionError(_("This conversation is already closed."), code="closed")
+        previous_agent_id = conversation.agent_id
+        conversation.status = Status.CLOSED
+        conversation.closed_at = now
+        conversation.waiting_since = None
+        conversation.hold_until = None
+        conversation.save(
+            update_fields=["status", "closed_at", "waiting_since", "hold_until"]
+        )
+        ConversationEvent.objects.create(
+            conversation=conversation, kind=EventKind.CLOSED, actor=actor, at=now
+        )
+        routing_actions.release_conversation(conversation, clock=clock)
+        groups = [conversation_group(conversation.id)]
+        if previous_agent_id:
+            groups.append(agent_group(previous_agent_id))
+        publish_on_commit(
+            ConversationChanged(groups=tuple(groups[1:]), summary=conversation_summary(conversation))
+        )
+        publish_on_commit(
+            ConversationChanged(groups=tuple(groups[:1]), summary=conversation_public(conversation))
+        )
+        if previous_agent_id:
+            routing_actions.fill_agent_capacity(previous_agent_id, clock=clock)
+    return conversation
+
+
+def send_agent_message(
+    user, conversation_id: int, *, client_id: str, text: str, hold_seconds: int | None = None
+) -> IngestResult:
+    """The agent's send for synchronous callers (HTTP API); sockets batch instead."""
+    profile = accounts_queries.profile_of(user)
+    conversation = accounts_queries.conversation_for(user, conversation_id)
+    from kefu.core.text import clean_client_id, clean_message_text
+
+    return ingest_message(
+        IngestRequest(
+            conversation_id=conversation.id,
+            sender_type=SenderType.AGENT,
+            client_id=clean_client_id(client_id),
+            text=clean_message_text(text, conversation.shop.max_message_chars),
+            sender_id=user.id,
+            sender_name=profile.display_name,
+            hold_seconds=hold_seconds,
+            supervised_shop_ids=accounts_queries.supervised_shop_ids(user),
+        )
+    )

@@ -1,0 +1,287 @@
+"""WebSocket transport: parse frames, check access, call one action, answer.
+No business logic here (it lives in the apps' actions)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from kefu.accounts import actions as account_actions
+from kefu.accounts import queries as account_queries
+from kefu.core.errors import ActionError
+from kefu.core.text import clean_client_id, clean_message_text
+from kefu.inbox import actions as inbox_actions
+from kefu.inbox import queries as inbox_queries
+from kefu.inbox.connectors import widget
+from kefu.inbox.models import SenderType
+from kefu.inbox.serializers import conversation_public
+from kefu.inbox.writer import writer
+
+from .events import agent_group, conversation_group, encode, supervisors_group
+from .publish import run_action
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+MAX_FRAME_BYTES = 64 * 1024
+MAX_HOLD_SECONDS = 3600
+
+
+def _int(value: Any, name: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ActionError(
+            _("%(name)s must be a whole number of at least %(min)d.") % {"name": name, "min": minimum},
+            code="bad_frame",
+        )
+    return value
+
+
+class BaseConsumer(AsyncWebsocketConsumer):
+    """Common framing. `dispatch` skips Channels' per-event database-connection
+    hop (PERFORMANCE.md, cause 2): handlers here touch the database only through
+    `run_action`/`database_sync_to_async`, which manage connections themselves."""
+
+    language = "zh-hans"
+
+    async def dispatch(self, message):
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def kefu_event(self, event: dict) -> None:
+        await self.send(text_data=event["frame"])
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send(text_data=encode(frame))
+
+    async def send_error(self, error: ActionError, client_id: Any = None) -> None:
+        frame = {"type": "error", "code": error.code, "message": error.message}
+        if isinstance(client_id, str):
+            frame["client_id"] = client_id
+        await self.send_frame(frame)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        with translation.override(self.language):
+            if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+                await self.send_error(
+                    ActionError(_("Frames must be JSON text of at most 64 KB."), code="bad_frame")
+                )
+                return
+            try:
+                frame = json.loads(text_data)
+            except ValueError:
+                await self.send_error(ActionError(_("The frame is not valid JSON."), code="bad_json"))
+                return
+            if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+                await self.send_error(
+                    ActionError(_("A frame must be an object with a type."), code="bad_frame")
+                )
+                return
+            handler = getattr(self, "on_" + frame["type"], None)
+            if handler is None:
+                await self.send_error(
+                    ActionError(_("Unknown frame type."), code="bad_frame"), frame.get("client_id")
+                )
+                return
+            try:
+                await handler(frame)
+            except ActionError as error:
+                await self.send_error(error, frame.get("client_id"))
+            except Exception:  # noqa: BLE001 - one bad frame must not drop the socket
+                logger.exception("frame handler failed")
+                await self.send_error(
+                    ActionError(_("Something went wrong on our side; please retry."), code="server_error"),
+                    frame.get("client_id"),
+                )
+
+    async def on_ping(self, frame: dict) -> None:
+        await self.send_frame({"type": "pong"})
+
+    async def send_ack(self, result: inbox_actions.IngestResult) -> None:
+        if result.error:
+            await self.send_error(result.error, result.client_id)
+            return
+        frame = {"type": "ack", "client_id": result.client_id, "message": result.message}
+        if result.duplicate:
+            frame["duplicate"] = True
+        await self.send_frame(frame)
+
+
+def _language_of(scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie" and b"django_language=en" in value:
+            return "en"
+    return "zh-hans"
+
+
+class WidgetConsumer(BaseConsumer):
+    """The customer's chat widget."""
+
+    async def connect(self) -> None:
+        self.language = _language_of(self.scope)
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        await self.accept()
+        try:
+            self.visitor = widget.read_token((query.get("token") or [None])[0])
+            self.context = await database_sync_to_async(widget.visitor_context)(self.visitor)
+        except widget.InvalidToken as error:
+            await self.send_error(error)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.conversation_id = self.context.conversation_id
+        self.ip = (self.scope.get("client") or [None])[0]
+        if self.conversation_id:
+            await self.channel_layer.group_add(conversation_group(self.conversation_id), self.channel_name)
+
+    async def disconnect(self, code) -> None:
+        conversation_id = getattr(self, "conversation_id", None)
+        if conversation_id:
+            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+
+    async def on_send(self, frame: dict) -> None:
+        client_id = clean_client_id(frame.get("client_id"))
+        text = clean_message_text(frame.get("text"), self.context.max_message_chars)
+        from kefu.core import ratelimit
+
+        if not await ratelimit.ahit(
+            widget.message_rate_key(self.visitor.visitor_id),
+            self.context.messages_per_visitor,
+            self.context.messages_window_seconds,
+        ):
+            raise ActionError(
+                _("You are sending messages too fast. Please wait a moment."), code="rate_limited"
+            )
+        if self.conversation_id:
+            result = await writer().submit(
+                inbox_actions.IngestRequest(
+                    conversation_id=self.conversation_id,
+                    sender_type=SenderType.CUSTOMER,
+                    client_id=client_id,
+                    text=text,
+                    sender_name=self.context.customer_name,
+                )
+            )
+            if not (result.error and result.error.code == "closed"):
+                await self.send_ack(result)
+                return
+        conversation, result = await run_action(
+            widget.open_for_visitor, self.visitor, text=text, client_id=client_id, ip=self.ip
+        )
+        await self._follow(conversation.id)
+        self.context = await database_sync_to_async(widget.visitor_context)(self.visitor)
+        public = await database_sync_to_async(conversation_public)(conversation)
+        await self.send_frame({"type": "conversation", "conversation": public})
+        await self.send_ack(result)
+
+    async def _follow(self, conversation_id: int) -> None:
+        if self.conversation_id == conversation_id:
+            return
+        if self.conversation_id:
+            await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+        self.conversation_id = conversation_id
+        await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+
+    async def on_sync(self, frame: dict) -> None:
+        after_seq = _int(frame.get("after_seq", 0), "after_seq")
+        data = await database_sync_to_async(widget.visitor_messages)(self.visitor, after_seq)
+        if data["conversation_id"]:
+            await self._follow(data["conversation_id"])
+        await self.send_frame({"type": "messages", **data})
+
+
+class AgentConsumer(BaseConsumer):
+    """The agents' workbench."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.language = _language_of(self.scope)
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.send_error(ActionError(_("Please log in."), code="unauthenticated"))
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            self.profile = await database_sync_to_async(account_queries.profile_of)(user)
+            self.supervised = await database_sync_to_async(account_queries.supervised_shop_ids)(user)
+        except ActionError as error:
+            await self.send_error(error)
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user = user
+        self.watching: set[int] = set()
+        await self.channel_layer.group_add(agent_group(user.id), self.channel_name)
+        for shop_id in self.supervised:
+            await self.channel_layer.group_add(supervisors_group(shop_id), self.channel_name)
+
+    async def disconnect(self, code) -> None:
+        if not hasattr(self, "user"):
+            return
+        await self.channel_layer.group_discard(agent_group(self.user.id), self.channel_name)
+        for shop_id in self.supervised:
+            await self.channel_layer.group_discard(supervisors_group(shop_id), self.channel_name)
+        for conversation_id in self.watching:
+            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+
+    async def on_send(self, frame: dict) -> None:
+        client_id = clean_client_id(frame.get("client_id"))
+        conversation_id = _int(frame.get("conversation_id"), "conversation_id", 1)
+        hold = frame.get("hold_seconds")
+        if hold is not None:
+            hold = _int(hold, "hold_seconds", 1)
+            if hold > MAX_HOLD_SECONDS:
+                raise ActionError(_("A promised time can be at most one hour."), code="bad_frame")
+        text = clean_message_text(frame.get("text"), 5000)
+        result = await writer().submit(
+            inbox_actions.IngestRequest(
+                conversation_id=conversation_id,
+                sender_type=SenderType.AGENT,
+                client_id=client_id,
+                text=text,
+                sender_id=self.user.id,
+                sender_name=self.profile.display_name,
+                hold_seconds=hold,
+                supervised_shop_ids=self.supervised,
+            )
+        )
+        await self.send_ack(result)
+
+    async def on_sync(self, frame: dict) -> None:
+        conversation_id = _int(frame.get("conversation_id"), "conversation_id", 1)
+        after_seq = _int(frame.get("after_seq", 0), "after_seq")
+        messages = await database_sync_to_async(_agent_messages)(self.user, conversation_id, after_seq)
+        await self.send_frame(
+            {"type": "messages", "conversation_id": conversation_id, "messages": messages}
+        )
+
+    async def on_read(self, frame: dict) -> None:
+        conversation_id = _int(frame.get("conversation_id"), "conversation_id", 1)
+        seq = _int(frame.get("seq"), "seq")
+        await run_action(inbox_actions.mark_read, self.user, conversation_id, seq)
+
+    async def on_status(self, frame: dict) -> None:
+        status = frame.get("status")
+        if not isinstance(status, str):
+            raise ActionError(_("status must be a string."), code="bad_frame")
+        await run_action(account_actions.set_agent_status, self.user, status)
+
+    async def on_watch(self, frame: dict) -> None:
+        conversation_id = _int(frame.get("conversation_id"), "conversation_id", 1)
+        await database_sync_to_async(account_queries.conversation_for)(self.user, conversation_id)
+        if not self.supervised:
+            raise ActionError(_("Only supervisors can watch conversations."), code="forbidden")
+        self.watching.add(conversation_id)
+        await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+
+
+def _agent_messages(user, conversation_id: int, after_seq: int) -> list[dict]:
+    conversation = account_queries.conversation_for(user, conversation_id)
+    return inbox_queries.messages_after(conversation.id, after_seq)

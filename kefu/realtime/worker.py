@@ -1,0 +1,31 @@
+"""The embedded task worker: idempotent sweeps run in the server process.
+Scaled deployments may run `kefu sweep --forever` as a separate worker instead;
+running both is safe because every sweep is idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+def run_sweeps() -> dict:
+    from kefu.routing import tasks as routing_tasks
+
+    return {"assigned_from_queue": routing_tasks.sweep_queues()}
+
+
+async def sweep_forever() -> None:
+    from kefu.realtime.publish import collecting, send_events
+
+    while True:
+        await asyncio.sleep(settings.KEFU_SWEEP_SECONDS)
+        try:
+            _, events = await database_sync_to_async(collecting)(run_sweeps)
+            await send_events(events)
+        except Exception:  # noqa: BLE001 - the loop must survive a failed sweep
+            logger.exception("sweep failed")

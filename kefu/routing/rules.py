@@ -1,0 +1,53 @@
+"""Shop-defined rules that choose a skill group for a new conversation."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .models import GroupCode, RoutingRule, SkillGroup
+
+MAX_TEXT_FOR_PATTERNS = 2000
+
+
+def keywords_of(rule: RoutingRule) -> list[str]:
+    return [k.strip().lower() for k in re.split(r"[,，\n]", rule.keywords) if k.strip()]
+
+
+def validate_pattern(pattern: str) -> None:
+    if not pattern:
+        return
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValidationError(_("Invalid regular expression: %(error)s") % {"error": error}) from error
+
+
+def rule_matches(rule: RoutingRule, text: str, *, tier: str, channel: str) -> bool:
+    if rule.tier and rule.tier != tier:
+        return False
+    if rule.channel and rule.channel != channel:
+        return False
+    lowered = text.lower()
+    keywords = keywords_of(rule)
+    if keywords and not any(k in lowered for k in keywords):
+        return False
+    if rule.pattern:
+        try:
+            if not re.search(rule.pattern, text[:MAX_TEXT_FOR_PATTERNS]):
+                return False
+        except re.error:
+            return False
+    return bool(keywords or rule.pattern or rule.tier or rule.channel)
+
+
+def choose_group(shop, text: str, *, tier: str, channel: str) -> SkillGroup:
+    for rule in RoutingRule.objects.filter(shop=shop, enabled=True).select_related("group"):
+        if rule_matches(rule, text, tier=tier, channel=channel):
+            return rule.group
+    group, _created = SkillGroup.objects.get_or_create(
+        shop=shop, code=GroupCode.PRE_SALES, defaults={"name": str(GroupCode.PRE_SALES.label)}
+    )
+    return group
