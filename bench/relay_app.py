@@ -11,7 +11,8 @@ so the benchmark's client code measures it unchanged:
 * ``GET /healthz`` -- 200, for the readiness poll.
 
 A customer's ``send`` is answered with an ``ack`` (the message object) and
-relayed to the agent as a ``message`` frame; the first message of a
+relayed to the agent as a ``message`` frame, also echoed to the sender's own
+socket as the product does (``KEFU_RELAY_ECHO=0``: no echo); the first message of a
 conversation is preceded by a ``conversation`` frame to the agent, as when the
 product assigns it. An agent's ``send`` is acked and relayed to the customer
 of ``conversation_id``. Each frame is parsed once and encoded once, like a
@@ -23,8 +24,14 @@ lean real server would. Run it with the same uvicorn flags as the product:
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
+
+# The product also delivers each message to the sender's own socket (other tabs share the
+# conversation's / agent's group); so does the relay, so the load client does the same work
+# per message against both. KEFU_RELAY_ECHO=0 turns it off.
+ECHO = os.environ.get("KEFU_RELAY_ECHO", "1") != "0"
 
 _loads = json.loads
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -126,7 +133,10 @@ async def _widget(scope, receive, send, qs: dict[str, list[str]]) -> None:
                         }
                     ),
                 )
-            await _send_text(agent_send, _dumps({"type": "message", "message": msg}))
+            frame_text = _dumps({"type": "message", "message": msg})
+            if ECHO:
+                await _send_text(send, frame_text)
+            await _send_text(agent_send, frame_text)
     finally:
         if customers.get(cust) is send:
             del customers[cust]
@@ -169,9 +179,12 @@ async def _agent(scope, receive, send, qs: dict[str, list[str]]) -> None:
                     "text": _dumps({"type": "ack", "client_id": client_id, "message": msg}),
                 }
             )
+            frame_text = _dumps({"type": "message", "message": msg})
+            if ECHO:
+                await _send_text(send, frame_text)
             cust_send = customers.get(conv)
             if cust_send is not None:
-                await _send_text(cust_send, _dumps({"type": "message", "message": msg}))
+                await _send_text(cust_send, frame_text)
     finally:
         if agents.get(agent) is send:
             del agents[agent]

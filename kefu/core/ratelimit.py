@@ -88,6 +88,15 @@ async def ahit(key: str, limit: int, window: int) -> bool:
     return int(count) <= limit
 
 
-def reset_memory() -> None:
-    """Tests: forget in-memory counts."""
+def reset() -> None:
+    """Tests: forget every count."""
     _memory.reset()
+    url = _redis_url()
+    if url:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter("kefu:rl:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -243,12 +243,13 @@ def open_conversation(
         results = ingest_messages(greeting + [first], clock)
         conversation.refresh_from_db()
         routing_actions.route_conversation(conversation, first_text, clock=clock)
-        publish_on_commit(
-            ConversationChanged(
-                groups=(conversation_group(conversation.id),),
-                summary=conversation_public(conversation),
+        if conversation.status == Status.QUEUED:  # an assignment has told the widget already
+            publish_on_commit(
+                ConversationChanged(
+                    groups=(conversation_group(conversation.id),),
+                    summary=conversation_public(conversation),
+                )
             )
-        )
     return conversation, results[1]
 
 

@@ -103,3 +103,21 @@ def writer() -> IngestWriter:
     if instance is None:
         instance = _writers[loop] = IngestWriter()
     return instance
+
+
+def _close_connection() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
+async def shutdown() -> None:
+    """Stop this loop's writer and close its database connection (tests, shutdown)."""
+    loop = asyncio.get_running_loop()
+    instance = _writers.pop(loop, None)
+    if instance is None:
+        return
+    if instance.task is not None:
+        instance.task.cancel()
+    await loop.run_in_executor(instance.executor, _close_connection)
+    instance.executor.shutdown(wait=True)
