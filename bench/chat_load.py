@@ -1186,6 +1186,10 @@ def report_profiles(paths: list[Path]) -> None:
         print("\n".join(head[:45]), file=sys.stderr, flush=True)
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve_profiled(out: str, uvicorn_args: list[str]) -> None:
     """`chat_load.py _serve OUT uvicorn-args...`: uvicorn under cProfile (main thread, i.e. the
     event loop); SIGUSR1 starts recording, SIGUSR2 pauses it; stats are written at exit."""
@@ -1196,6 +1200,9 @@ def serve_profiled(out: str, uvicorn_args: list[str]) -> None:
     prof = cProfile.Profile()
     signal.signal(signal.SIGUSR1, lambda *_: prof.enable())
     signal.signal(signal.SIGUSR2, lambda *_: prof.disable())
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; with the default handler
+    # that would kill the process before the stats are written.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn_main.main(args=uvicorn_args, standalone_mode=False)
     finally:
