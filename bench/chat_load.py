@@ -196,7 +196,10 @@ def http_status(url: str, timeout: float = 2.0) -> int | None:
 class Stack:
     """Servers started by the bench; everything is stopped in stop(), also on errors."""
 
-    def __init__(self, keep: bool = False, profile_dir: Path | None = None) -> None:
+    def __init__(
+        self, keep: bool = False, profile_dir: Path | None = None, ws: str = "websockets"
+    ) -> None:
+        self.ws = ws
         self.tmp = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
         self.keep = keep
         self.profile_dir = profile_dir
@@ -307,7 +310,7 @@ class Stack:
             "warning",
             "--no-access-log",
             "--ws",
-            "websockets",
+            self.ws,
             "--backlog",
             "4096",
         ]
@@ -695,6 +698,8 @@ class Load:
                     conv = f.get("conversation") or {}
                     status = conv.get("status")
                     self.statuses[f"{'agent' if is_agent else 'customer'}:{status}"] += 1
+                    if not is_agent and c.conv_id is None and conv.get("id") is not None:
+                        c.conv_id = conv["id"]
                     if is_agent and conv.get("id") is not None:
                         if status == "open" and conv.get("agent_id") is not None:
                             self.assigned.setdefault(conv["id"], c.idx)
@@ -743,11 +748,24 @@ class Load:
             delay = start + (i + 1) * interval - perf()
             if delay > 0:
                 await asyncio.sleep(delay)
-        deadline = perf() + timeout
-        while perf() < deadline:
-            convs = {c.conv_id for c in self.customers}
-            if None not in convs and convs <= self.assigned.keys():
+        # the server may queue the openers; wait as long as it makes progress
+        last_progress, progress, last_log = perf(), -1, perf()
+        hard_deadline = perf() + max(600.0, 10 * timeout)
+        while perf() < hard_deadline:
+            known = [c.conv_id for c in self.customers if c.conv_id is not None]
+            if len(known) == len(self.customers) and all(x in self.assigned for x in known):
                 break
+            now_progress = len(known) + len(self.assigned)
+            if now_progress != progress:
+                progress, last_progress = now_progress, perf()
+            elif perf() - last_progress > timeout:
+                break
+            if perf() - last_log > 10:
+                last_log = perf()
+                log(
+                    f"{self.label}: opening: {len(known)}/{len(self.customers)} customers have "
+                    f"their conversation, {len(self.assigned)} assigned to agents"
+                )
             await asyncio.sleep(0.1)
         convs = [c.conv_id for c in self.customers]
         missing_conv = sum(1 for x in convs if x is None)
@@ -755,6 +773,7 @@ class Load:
         per_agent = [len(a.convs) for a in self.agents]
         info = {
             "seconds": round(perf() - t, 1),
+            "conversations_per_s": round(len(self.customers) / max(perf() - t, 1e-9), 1),
             "customers_without_conversation": missing_conv,
             "conversations_unassigned": unassigned,
             "conversations_per_agent_min": min(per_agent) if per_agent else 0,
@@ -765,7 +784,8 @@ class Load:
         if missing_conv or unassigned:
             raise RuntimeError(
                 f"{missing_conv} customers got no conversation id (no ack) and {unassigned} "
-                f"conversations were not assigned to an agent socket within {timeout:.0f} s; "
+                f"conversations were not assigned to an agent socket (gave up after "
+                f"{timeout:.0f} s without progress); "
                 f"errors {dict(self.errors)}; other frame types {dict(self.other_types)}; "
                 f"error samples {self.error_samples}"
             )
@@ -1075,7 +1095,11 @@ def run_product(args, runner) -> dict:
             )
         mode = "url"
     else:
-        stack = Stack(keep=args.keep, profile_dir=Path(args.profile).resolve() if profile else None)
+        stack = Stack(
+            keep=args.keep,
+            profile_dir=Path(args.profile).resolve() if profile else None,
+            ws=args.ws,
+        )
         if stack.profile_dir:
             stack.profile_dir.mkdir(parents=True, exist_ok=True)
         mode = args.mode
@@ -1115,7 +1139,7 @@ def run_product(args, runner) -> dict:
                 stack,
                 main_rate=args.rate,
                 find_max=args.find_max,
-                open_timeout=args.open_timeout + len(customers) / 100,
+                open_timeout=args.open_timeout,
                 profile=profile,
             )
         )
@@ -1149,7 +1173,7 @@ def run_product(args, runner) -> dict:
 
 
 def run_ceiling(args, runner) -> dict:
-    stack = Stack(keep=args.keep)
+    stack = Stack(keep=args.keep, ws=args.ws)
     try:
         url = stack.start_uvicorn("relay", "relay_app:app", server_env({}), app_dir=BENCH)
         customers, agents = relay_conns(url, args.customers, args.agents)
@@ -1294,7 +1318,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--open-timeout",
         type=float,
         default=30.0,
-        help="seconds (+ 1 per 100 customers) to wait for all assignments",
+        help="give up opening conversations after this many seconds without progress",
+    )
+    p.add_argument(
+        "--ws",
+        default="websockets",
+        choices=["websockets", "websockets-sansio", "wsproto", "auto"],
+        help="uvicorn's WebSocket implementation, for the product and the relay alike",
     )
     p.add_argument(
         "--profile",
@@ -1332,6 +1362,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     info["client_loop"] = loop_name
     info["nofile"] = nofile
+    info["uvicorn_ws"] = args.ws
     log(f"machine: {json.dumps(info, ensure_ascii=False)}")
     n_conn = args.customers + args.agents
     result: dict = {

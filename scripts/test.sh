@@ -33,7 +33,7 @@ command -v make >/dev/null || need+=(make)
 
 make --no-print-directory venv
 
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGBIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
 export KEFU_REQUIRE_FULL_SUITE=1
 # pytest-django prefers this variable over pyproject's kefu.settings.test.
 unset DJANGO_SETTINGS_MODULE
@@ -52,8 +52,9 @@ as_pg() {
     fi
 }
 
+# shellcheck disable=SC2317  # (invoked by the trap)
 cleanup() {
-    local rc=$? pid i
+    local rc=$? pid
     set +e
     trap - EXIT INT TERM
     if [ -n "$REDIS_DIR" ]; then
@@ -61,7 +62,7 @@ cleanup() {
             pid=$(cat "$REDIS_DIR/pid")
             kill "$pid" 2>/dev/null
             # Wait (bounded) until it is gone, then force.
-            for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
             kill -9 "$pid" 2>/dev/null
         fi
         rm -rf "$REDIS_DIR"

@@ -82,6 +82,25 @@ def create_agent(
     return profile
 
 
+def touch_agent(user_id: int, *, clock: Clock = system_clock) -> None:
+    """Record that the agent's workbench is alive (connect and heartbeat)."""
+    AgentProfile.objects.filter(user_id=user_id).update(last_seen_at=clock.now())
+
+
+def set_unseen_agents_offline(timeout_seconds: int, *, clock: Clock = system_clock) -> int:
+    """Sweep: agents whose workbench has not been heard from go offline, so no
+    new conversation is routed to a closed browser. Idempotent."""
+    cutoff = clock.now() - dt.timedelta(seconds=timeout_seconds)
+    stale = AgentProfile.objects.exclude(status=AgentStatus.OFFLINE).filter(
+        last_seen_at__lt=cutoff
+    )
+    count = 0
+    for profile in stale.select_related("user"):
+        set_agent_status(profile.user, AgentStatus.OFFLINE, clock=clock)
+        count += 1
+    return count
+
+
 # --- Login lockout --------------------------------------------------------------
 
 

@@ -99,6 +99,8 @@ class AgentProfile(models.Model):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     active_count = models.PositiveIntegerField(_("open conversations"), default=0)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Heartbeat of the agent's workbench; an agent who stays unseen is set offline.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("agent profile")

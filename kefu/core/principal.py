@@ -49,3 +49,16 @@ def require_user(request):
     if api_token_of(request) is not None or not request.user.is_authenticated:
         raise PermissionDenied(_("This operation needs an agent's login."))
     return request.user
+
+
+def group_ids_for(request) -> list[int] | None:
+    """Skill groups an agent may see; None means every group of their shops
+    (supervisors and integrators)."""
+    from kefu.accounts import queries
+
+    if api_token_of(request) is not None:
+        return None
+    profile = queries.profile_of(request.user)
+    if profile.is_supervisor:
+        return None
+    return list(profile.skill_groups.values_list("id", flat=True))

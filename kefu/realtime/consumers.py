@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,6 +34,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 MAX_FRAME_BYTES = 64 * 1024
 MAX_HOLD_SECONDS = 3600
+HEARTBEAT_WRITE_SECONDS = 20
 
 
 def _int(value: Any, name: str, minimum: int = 0) -> int:
@@ -218,6 +220,8 @@ class AgentConsumer(BaseConsumer):
             return
         self.user = user
         self.watching: set[int] = set()
+        self.last_touch = time.monotonic()
+        await database_sync_to_async(account_actions.touch_agent)(user.id)
         await self.channel_layer.group_add(agent_group(user.id), self.channel_name)
         for shop_id in self.supervised:
             await self.channel_layer.group_add(supervisors_group(shop_id), self.channel_name)
@@ -253,6 +257,12 @@ class AgentConsumer(BaseConsumer):
             )
         )
         await self.send_ack(result)
+
+    async def on_ping(self, frame: dict) -> None:
+        if time.monotonic() - self.last_touch > HEARTBEAT_WRITE_SECONDS:
+            self.last_touch = time.monotonic()
+            await database_sync_to_async(account_actions.touch_agent)(self.user.id)
+        await self.send_frame({"type": "pong"})
 
     async def on_sync(self, frame: dict) -> None:
         conversation_id = _int(frame.get("conversation_id"), "conversation_id", 1)

@@ -14,9 +14,15 @@ logger = logging.getLogger(__name__)
 
 
 def run_sweeps() -> dict:
+    from kefu.accounts import actions as account_actions
     from kefu.routing import tasks as routing_tasks
 
-    return {"assigned_from_queue": routing_tasks.sweep_queues()}
+    return {
+        "agents_set_offline": account_actions.set_unseen_agents_offline(
+            settings.KEFU_PRESENCE_TIMEOUT_SECONDS
+        ),
+        "assigned_from_queue": routing_tasks.sweep_queues(),
+    }
 
 
 async def sweep_forever() -> None:

@@ -32,8 +32,11 @@ class WaitingOut(Schema):
 @router.get("", response=list[GroupQueueOut], summary="Queue length per skill group")
 def list_queues(request):
     rows = []
+    group_ids = principal.group_ids_for(request)
     for shop_id in principal.shop_ids_for(request):
-        rows += [{"shop_id": shop_id, **row} for row in queries.queue_snapshot(shop_id)]
+        rows += [
+            {"shop_id": shop_id, **row} for row in queries.queue_snapshot(shop_id, group_ids)
+        ]
     return rows
 
 
@@ -49,5 +52,7 @@ def waiting(request):
             "enqueued_at": iso(e.enqueued_at),
             "preview": e.conversation.last_message_preview,
         }
-        for e in queries.waiting_entries(principal.shop_ids_for(request))
+        for e in queries.waiting_entries(
+            principal.shop_ids_for(request), principal.group_ids_for(request)
+        )
     ]

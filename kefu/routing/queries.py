@@ -35,7 +35,7 @@ def group_of_agent(profile: AgentProfile, shop_id: int) -> SkillGroup | None:
     return profile.skill_groups.filter(shop_id=shop_id).order_by("id").first()
 
 
-def queue_snapshot(shop_id: int) -> list[dict]:
+def queue_snapshot(shop_id: int, group_ids: list[int] | None = None) -> list[dict]:
     """Waiting count and oldest wait per group of a shop (every group, even empty)."""
     waiting = {
         row["group_id"]: row
@@ -44,7 +44,10 @@ def queue_snapshot(shop_id: int) -> list[dict]:
         .annotate(waiting=Count("id"), oldest=Min("enqueued_at"))
     }
     snapshot = []
-    for group in SkillGroup.objects.filter(shop_id=shop_id).order_by("id"):
+    groups = SkillGroup.objects.filter(shop_id=shop_id).order_by("id")
+    if group_ids is not None:
+        groups = groups.filter(id__in=group_ids)
+    for group in groups:
         row = waiting.get(group.id, {})
         oldest = row.get("oldest")
         snapshot.append(
@@ -58,12 +61,13 @@ def queue_snapshot(shop_id: int) -> list[dict]:
     return snapshot
 
 
-def waiting_entries(shop_ids: list[int], limit: int = 200):
-    return (
-        QueueEntry.objects.filter(shop_id__in=shop_ids)
-        .select_related("conversation__customer", "group")
-        .order_by("-vip", "enqueued_at", "id")[:limit]
-    )
+def waiting_entries(shop_ids: list[int], group_ids: list[int] | None = None, limit: int = 200):
+    entries = QueueEntry.objects.filter(shop_id__in=shop_ids)
+    if group_ids is not None:
+        entries = entries.filter(group_id__in=group_ids)
+    return entries.select_related("conversation__customer", "group").order_by(
+        "-vip", "enqueued_at", "id"
+    )[:limit]
 
 
 def agents_with_room_for_waiting() -> list[int]:

@@ -157,3 +157,5 @@ KEFU_INGEST_BATCH_MAX = int(os.environ.get("KEFU_INGEST_BATCH_MAX", "256"))
 KEFU_VISITOR_TOKEN_MAX_AGE = int(os.environ.get("KEFU_VISITOR_TOKEN_MAX_AGE", str(30 * 86400)))
 # Queue sweeper period (seconds) of the in-process task worker.
 KEFU_SWEEP_SECONDS = float(os.environ.get("KEFU_SWEEP_SECONDS", "5"))
+# An agent whose workbench sent no heartbeat for this long is set offline.
+KEFU_PRESENCE_TIMEOUT_SECONDS = int(os.environ.get("KEFU_PRESENCE_TIMEOUT_SECONDS", "120"))

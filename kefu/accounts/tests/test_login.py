@@ -81,3 +81,20 @@ def test_workbench_needs_login_and_pages_render_in_both_languages():
     assert page.status_code == 200 and 'lang="zh-hans"' in page.content.decode()
     english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/accounts/login/")
     assert 'lang="en"' in english.content.decode()
+
+
+def test_unseen_online_agents_are_set_offline_by_the_sweep(clock):
+    from kefu.accounts.models import AgentProfile, AgentStatusChange
+
+    shop = f.make_shop()
+    quiet = f.make_agent(shop, clock=clock)
+    alive = f.make_agent(shop, clock=clock)
+    actions.touch_agent(quiet.id, clock=clock)
+    clock.advance(seconds=100)
+    actions.touch_agent(alive.id, clock=clock)
+    clock.advance(seconds=30)
+    assert actions.set_unseen_agents_offline(120, clock=clock) == 1
+    assert actions.set_unseen_agents_offline(120, clock=clock) == 0
+    statuses = dict(AgentProfile.objects.values_list("user_id", "status"))
+    assert (statuses[quiet.id], statuses[alive.id]) == ("offline", "online")
+    assert AgentStatusChange.objects.filter(user=quiet).latest("id").status == "offline"
