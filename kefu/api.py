@@ -71,9 +71,7 @@ def auth_error(request, error):
 
 @api.exception_handler(ValidationError)
 def validation_error(request, error: ValidationError):
-    return api.create_response(
-        request, {"code": "invalid", "detail": error.errors}, status=422
-    )
+    return api.create_response(request, {"code": "invalid", "detail": error.errors}, status=422)
 
 
 def register_routers() -> None:

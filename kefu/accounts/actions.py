@@ -74,7 +74,10 @@ def create_agent(
             user.is_staff = True
             user.save(update_fields=["is_staff"])
         profile = AgentProfile.objects.create(
-            user=user, display_name=display_name, role=role, level=level,
+            user=user,
+            display_name=display_name,
+            role=role,
+            level=level,
             max_concurrent=max_concurrent,
         )
         profile.shops.set(shops)
@@ -91,9 +94,7 @@ def set_unseen_agents_offline(timeout_seconds: int, *, clock: Clock = system_clo
     """Sweep: agents whose workbench has not been heard from go offline, so no
     new conversation is routed to a closed browser. Idempotent."""
     cutoff = clock.now() - dt.timedelta(seconds=timeout_seconds)
-    stale = AgentProfile.objects.exclude(status=AgentStatus.OFFLINE).filter(
-        last_seen_at__lt=cutoff
-    )
+    stale = AgentProfile.objects.exclude(status=AgentStatus.OFFLINE).filter(last_seen_at__lt=cutoff)
     count = 0
     for profile in stale.select_related("user"):
         set_agent_status(profile.user, AgentStatus.OFFLINE, clock=clock)

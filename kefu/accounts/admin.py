@@ -13,8 +13,15 @@ class ShopAdmin(admin.ModelAdmin):
 
 @admin.register(AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "user", "role", "level", "status", "active_count",
-                    "max_concurrent")
+    list_display = (
+        "display_name",
+        "user",
+        "role",
+        "level",
+        "status",
+        "active_count",
+        "max_concurrent",
+    )
     list_filter = ("role", "level", "status", "shops")
     search_fields = ("display_name", "user__username")
     filter_horizontal = ("shops", "skill_groups")

@@ -65,7 +65,9 @@ def me(request):
         "active_count": profile.active_count,
         "shops": [
             {
-                "id": s.id, "name": s.name, "slug": s.slug,
+                "id": s.id,
+                "name": s.name,
+                "slug": s.slug,
                 "first_reply_target_seconds": s.first_reply_target_seconds,
                 "reply_alert_seconds": s.reply_alert_seconds,
                 "holding_text": s.holding_text,

@@ -32,9 +32,23 @@ STAFF = [
     ("zhuguan", "李主管", Role.SUPERVISOR, AgentLevel.ADVANCED, [c for c, _ in GROUPS], 10),
     ("shouqian1", "小王", Role.AGENT, AgentLevel.JUNIOR, [GroupCode.PRE_SALES], 6),
     ("shouqian2", "小美", Role.AGENT, AgentLevel.SENIOR, [GroupCode.PRE_SALES], 8),
-    ("shouhou1", "小刘", Role.AGENT, AgentLevel.SENIOR, [GroupCode.AFTER_SALES, GroupCode.RETURNS], 8),
+    (
+        "shouhou1",
+        "小刘",
+        Role.AGENT,
+        AgentLevel.SENIOR,
+        [GroupCode.AFTER_SALES, GroupCode.RETURNS],
+        8,
+    ),
     ("hujiao1", "小陈", Role.AGENT, AgentLevel.JUNIOR, [GroupCode.OUTBOUND], 5),
-    ("tousu1", "老张", Role.AGENT, AgentLevel.ADVANCED, [GroupCode.COMPLAINTS, GroupCode.AFTER_SALES], 5),
+    (
+        "tousu1",
+        "老张",
+        Role.AGENT,
+        AgentLevel.ADVANCED,
+        [GroupCode.COMPLAINTS, GroupCode.AFTER_SALES],
+        5,
+    ),
     ("vip1", "小周", Role.AGENT, AgentLevel.ADVANCED, [GroupCode.VIP, GroupCode.PRE_SALES], 5),
     ("zhijian", "质检员孙", Role.QA_REVIEWER, AgentLevel.SENIOR, [], 1),
     ("peixun", "培训师赵", Role.TRAINER, AgentLevel.ADVANCED, [], 1),
@@ -61,9 +75,19 @@ CUSTOMERS = [
 ]
 
 PAST = [
-    ("tb_li_2025", "shouqian1", ["四件套有没有2米的床可以用的？", "有的亲，2.0m 款同价，今天下单48小时内发货。"]),
-    ("tb_zhang_vip", "vip1", ["上次买的凉被很好，想再买两条送人，可以帮我包装吗？",
-                              "张女士您好！可以的，我帮您备注礼品包装并附贺卡，感谢您一直以来的支持。"]),
+    (
+        "tb_li_2025",
+        "shouqian1",
+        ["四件套有没有2米的床可以用的？", "有的亲，2.0m 款同价，今天下单48小时内发货。"],
+    ),
+    (
+        "tb_zhang_vip",
+        "vip1",
+        [
+            "上次买的凉被很好，想再买两条送人，可以帮我包装吗？",
+            "张女士您好！可以的，我帮您备注礼品包装并附贺卡，感谢您一直以来的支持。",
+        ],
+    ),
 ]
 
 
@@ -79,9 +103,14 @@ def load_demo(stdout=None) -> Shop:
             )
         for position, (name, keywords, code, tier) in enumerate(RULES):
             RoutingRule.objects.get_or_create(
-                shop=shop, name=name,
-                defaults={"keywords": keywords, "group": groups[code], "tier": tier,
-                          "position": (position + 1) * 10},
+                shop=shop,
+                name=name,
+                defaults={
+                    "keywords": keywords,
+                    "group": groups[code],
+                    "tier": tier,
+                    "position": (position + 1) * 10,
+                },
             )
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():
@@ -89,14 +118,22 @@ def load_demo(stdout=None) -> Shop:
         for username, name, role, level, codes, capacity in STAFF:
             if not User.objects.filter(username=username).exists():
                 actions.create_agent(
-                    username=username, password=DEMO_PASSWORD, display_name=name, shops=[shop],
-                    groups=[groups[c] for c in codes], role=role, level=level,
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    display_name=name,
+                    shops=[shop],
+                    groups=[groups[c] for c in codes],
+                    role=role,
+                    level=level,
                     max_concurrent=capacity,
                 )
         for name, tier, buyer, owner, tags in CUSTOMERS:
             if not CustomerIdentity.objects.filter(shop=shop, value=buyer).exists():
                 customer = Customer.objects.create(
-                    shop=shop, name=name, tier=tier, tags=tags,
+                    shop=shop,
+                    name=name,
+                    tier=tier,
+                    tags=tags,
                     owner=User.objects.filter(username=owner).first() if owner else None,
                 )
                 CustomerIdentity.objects.create(
@@ -117,19 +154,25 @@ def _past_conversations(shop: Shop) -> None:
         agent = User.objects.get(username=username)
         actions.set_agent_status(agent, "online", clock=clock)
         conversation, _ = inbox_actions.open_conversation(
-            shop=shop, customer=customer, first_text=question, client_id=f"demo-{buyer}",
+            shop=shop,
+            customer=customer,
+            first_text=question,
+            client_id=f"demo-{buyer}",
             clock=clock,
         )
         clock.advance(seconds=12)
         inbox_actions.ingest_message(
             inbox_actions.IngestRequest(
-                conversation_id=conversation.id, sender_type="agent", client_id=f"demo-r-{buyer}",
-                text=answer, sender_id=conversation.agent_id,
+                conversation_id=conversation.id,
+                sender_type="agent",
+                client_id=f"demo-r-{buyer}",
+                text=answer,
+                sender_id=conversation.agent_id,
                 sender_name=agent.agent_profile.display_name,
             ),
             clock,
         )
         clock.advance(minutes=3)
-        inbox_actions.close_conversation(User.objects.get(id=conversation.agent_id), conversation.id,
-                                         clock=clock)
+        assert conversation.agent is not None
+        inbox_actions.close_conversation(conversation.agent, conversation.id, clock=clock)
         actions.set_agent_status(agent, "offline", clock=clock)

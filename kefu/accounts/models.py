@@ -35,9 +35,7 @@ class Shop(models.Model):
     )
     reply_alert_seconds = models.PositiveIntegerField(_("unanswered alert (seconds)"), default=100)
     max_message_chars = models.PositiveIntegerField(_("longest message (characters)"), default=5000)
-    new_conversations_per_ip = models.PositiveIntegerField(
-        _("new conversations per IP"), default=6
-    )
+    new_conversations_per_ip = models.PositiveIntegerField(_("new conversations per IP"), default=6)
     new_conversations_window_seconds = models.PositiveIntegerField(
         _("window for new conversations (seconds)"), default=12 * 3600
     )
@@ -129,6 +127,9 @@ class AgentStatusChange(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "at"])]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.status} {self.at:%Y-%m-%d %H:%M}"
+
 
 class ApiToken(models.Model):
     """An integrator's token, scoped to one shop. Only a hash is stored."""
@@ -159,6 +160,9 @@ class LoginFailure(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(db_index=True)
 
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
+
 
 class LoginLock(models.Model):
     username = models.CharField(max_length=150, unique=True)
@@ -170,3 +174,6 @@ class LoginLock(models.Model):
     class Meta:
         verbose_name = _("login lock")
         verbose_name_plural = _("login locks")
+
+    def __str__(self) -> str:
+        return self.username

@@ -6,10 +6,10 @@ is one process and counts in memory."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import weakref
-import asyncio
 
 from django.conf import settings
 
@@ -39,7 +39,7 @@ class _MemoryCounter:
 
 
 _memory = _MemoryCounter()
-_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = (
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object] = (
     weakref.WeakKeyDictionary()
 )
 _sync_client = None

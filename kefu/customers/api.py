@@ -48,8 +48,13 @@ def list_customers(request, q: str = "", tier: str = "", limit: int = 50):
     rows = queryset.order_by("-id")[: max(1, min(limit, 500))]
     return [
         {
-            "id": c.id, "shop_id": c.shop_id, "name": c.name, "tier": c.tier,
-            "owner_id": c.owner_id, "tags": c.tags, "notes": c.notes,
+            "id": c.id,
+            "shop_id": c.shop_id,
+            "name": c.name,
+            "tier": c.tier,
+            "owner_id": c.owner_id,
+            "tags": c.tags,
+            "notes": c.notes,
             "created_at": c.created_at.isoformat(),
         }
         for c in rows

@@ -55,3 +55,6 @@ class CustomerIdentity(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shop", "kind", "value"], name="unique_identity")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

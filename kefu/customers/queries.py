@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from kefu.inbox.models import Conversation
-from kefu.inbox.serializers import iso
+from kefu.inbox.serializers import agent_name, iso
 
 from .models import Customer, CustomerIdentity, IdentityKind
 
@@ -39,9 +39,7 @@ def customer_profile(customer: Customer, *, history: int = 20) -> dict:
                 "id": c.id,
                 "status": c.status,
                 "channel": c.channel,
-                "agent_name": c.agent.agent_profile.display_name
-                if c.agent_id and hasattr(c.agent, "agent_profile")
-                else "",
+                "agent_name": agent_name(c),
                 "created_at": iso(c.created_at),
                 "closed_at": iso(c.closed_at),
                 "last_message_preview": c.last_message_preview,

@@ -69,13 +69,15 @@ def ingest_messages(
     (closed, foreign conversation) stores nothing and does not affect others."""
     now = clock.now()
     results = [IngestResult(client_id=r.client_id) for r in requests]
+    # The stored (or newly stored) message behind each accepted request.
+    outcome: list[Message | None] = [None] * len(requests)
     with transaction.atomic():
         conversation_ids = sorted({r.conversation_id for r in requests})
         rows = Conversation.objects.filter(id__in=conversation_ids).order_by("id")
         if connection.features.has_select_for_update:
             rows = rows.select_for_update(of=("self",))
-        conversations = {
-            row["id"]: row
+        conversations: dict[int, dict] = {
+            row["id"]: dict(row)
             for row in rows.values(
                 "id",
                 "shop_id",
@@ -98,11 +100,11 @@ def ingest_messages(
         }
         new_messages: list[Message] = []
         pending: dict[tuple[int, str, str], Message] = {}
-        for request, result in zip(requests, results, strict=True):
+        for index, (request, result) in enumerate(zip(requests, results, strict=True)):
             key = (request.conversation_id, request.sender_type, request.client_id)
             if key in stored or key in pending:
                 result.duplicate = True
-                result.message = key  # resolved to the stored row below
+                outcome[index] = stored.get(key) or pending[key]
                 continue
             conversation = conversations.get(request.conversation_id)
             error = _refusal(request, conversation)
@@ -124,22 +126,22 @@ def ingest_messages(
             )
             pending[key] = message
             new_messages.append(message)
-            result.message = key
+            outcome[index] = message
         if new_messages:
             Message.objects.bulk_create(new_messages)
             _save_conversation_state(
                 [conversations[i] for i in {m.conversation_id for m in new_messages}], now
             )
-            for message in new_messages:
-                conversation = conversations[message.conversation_id]
-                groups = [conversation_group(message.conversation_id)]
-                if conversation["agent_id"]:
-                    groups.append(agent_group(conversation["agent_id"]))
-                publish_on_commit(MessageCreated(groups=tuple(groups), message=message_dict(message)))
-    for result in results:
-        if isinstance(result.message, tuple):
-            row = pending.get(result.message) or stored[result.message]
-            result.message = message_dict(row)
+    payloads = {id(message): message_dict(message) for message in outcome if message is not None}
+    for message in new_messages:
+        conversation = conversations[message.conversation_id]
+        groups = [conversation_group(message.conversation_id)]
+        if conversation["agent_id"]:
+            groups.append(agent_group(conversation["agent_id"]))
+        publish_on_commit(MessageCreated(groups=tuple(groups), message=payloads[id(message)]))
+    for result, stored_message in zip(results, outcome, strict=True):
+        if stored_message is not None:
+            result.message = payloads[id(stored_message)]
     return results
 
 
@@ -289,9 +291,7 @@ def close_conversation(actor, conversation_id: int, clock: Clock = system_clock)
         conversation.closed_at = now
         conversation.waiting_since = None
         conversation.hold_until = None
-        conversation.save(
-            update_fields=["status", "closed_at", "waiting_since", "hold_until"]
-        )
+        conversation.save(update_fields=["status", "closed_at", "waiting_since", "hold_until"])
         ConversationEvent.objects.create(
             conversation=conversation, kind=EventKind.CLOSED, actor=actor, at=now
         )
@@ -300,7 +300,9 @@ def close_conversation(actor, conversation_id: int, clock: Clock = system_clock)
         if previous_agent_id:
             groups.append(agent_group(previous_agent_id))
         publish_on_commit(
-            ConversationChanged(groups=tuple(groups[1:]), summary=conversation_summary(conversation))
+            ConversationChanged(
+                groups=tuple(groups[1:]), summary=conversation_summary(conversation)
+            )
         )
         publish_on_commit(
             ConversationChanged(groups=tuple(groups[:1]), summary=conversation_public(conversation))

@@ -13,8 +13,16 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("id", "shop", "customer", "status", "group", "agent", "created_at",
-                    "first_response_at")
+    list_display = (
+        "id",
+        "shop",
+        "customer",
+        "status",
+        "group",
+        "agent",
+        "created_at",
+        "first_response_at",
+    )
     list_filter = ("status", "shop", "channel")
     inlines = [MessageInline]
     readonly_fields = [f.name for f in Conversation._meta.fields]

@@ -187,9 +187,7 @@ def close(request, conversation_id: int):
     return conversation_summary(actions.close_conversation(user, conversation_id))
 
 
-@router.post(
-    "/{int:conversation_id}/read", response={204: None, 403: ErrorOut, 404: ErrorOut}
-)
+@router.post("/{int:conversation_id}/read", response={204: None, 403: ErrorOut, 404: ErrorOut})
 def read(request, conversation_id: int, payload: ReadIn):
     user = principal.require_user(request)
     actions.mark_read(user, conversation_id, payload.seq)
@@ -224,5 +222,3 @@ def widget_send(request, payload: SendIn):
 )
 def widget_messages(request, after_seq: int = 0):
     return widget.visitor_messages(request.visitor, max(after_seq, 0))
-
-

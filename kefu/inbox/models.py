@@ -68,9 +68,14 @@ class Conversation(models.Model):
             models.Index(fields=["shop", "status"]),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.id} {self.status}"
+
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     seq = models.PositiveIntegerField()
     client_id = models.CharField(max_length=64)
     sender_type = models.CharField(max_length=10, choices=SenderType.choices)
@@ -89,6 +94,9 @@ class Message(models.Model):
                 fields=["conversation", "sender_type", "client_id"], name="unique_client_id"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id}/{self.seq}"
 
 
 class EventKind(models.TextChoices):
@@ -111,10 +119,15 @@ class ConversationEvent(models.Model):
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    group = models.ForeignKey("routing.SkillGroup", null=True, blank=True, on_delete=models.SET_NULL)
+    group = models.ForeignKey(
+        "routing.SkillGroup", null=True, blank=True, on_delete=models.SET_NULL
+    )
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField()
 
     class Meta:
         indexes = [models.Index(fields=["conversation", "at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} {self.kind}"

@@ -26,22 +26,24 @@ def message_dict(message: Message) -> dict:
 
 
 def agent_name(conversation: Conversation) -> str:
-    if not conversation.agent_id:
+    agent = conversation.agent if conversation.agent_id else None
+    if agent is None:
         return ""
-    profile = getattr(conversation.agent, "agent_profile", None)
-    return profile.display_name if profile else conversation.agent.get_username()
+    profile = getattr(agent, "agent_profile", None)
+    return profile.display_name if profile else agent.get_username()
 
 
 def conversation_summary(conversation: Conversation) -> dict:
     """The agents' view of a conversation."""
     customer = conversation.customer
+    group = conversation.group if conversation.group_id else None
     return {
         "id": conversation.id,
         "shop_id": conversation.shop_id,
         "channel": conversation.channel,
         "status": conversation.status,
-        "group": conversation.group.code if conversation.group_id else None,
-        "group_name": conversation.group.name if conversation.group_id else None,
+        "group": group.code if group else None,
+        "group_name": group.name if group else None,
         "agent_id": conversation.agent_id,
         "agent_name": agent_name(conversation),
         "customer": {"id": customer.id, "name": customer.name, "tier": customer.tier},

@@ -55,7 +55,9 @@ def widget_session(request: HttpRequest, slug: str) -> JsonResponse:
     old_token = body.get("token")
     name = body.get("name") or ""
     if not isinstance(old_token, (str, type(None))) or not isinstance(name, str):
-        return JsonResponse({"code": "invalid", "detail": _("Invalid session request.")}, status=400)
+        return JsonResponse(
+            {"code": "invalid", "detail": _("Invalid session request.")}, status=400
+        )
     try:
         data = widget.start_session(slug, old_token, request.META.get("REMOTE_ADDR"), name[:60])
     except ActionError as error:

@@ -18,7 +18,6 @@ from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import ActionError
-
 from kefu.realtime.publish import collecting, send_events
 
 from . import actions

@@ -40,7 +40,8 @@ HEARTBEAT_WRITE_SECONDS = 20
 def _int(value: Any, name: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ActionError(
-            _("%(name)s must be a whole number of at least %(min)d.") % {"name": name, "min": minimum},
+            _("%(name)s must be a whole number of at least %(min)d.")
+            % {"name": name, "min": minimum},
             code="bad_frame",
         )
     return value
@@ -81,7 +82,9 @@ class BaseConsumer(AsyncWebsocketConsumer):
             try:
                 frame = json.loads(text_data)
             except ValueError:
-                await self.send_error(ActionError(_("The frame is not valid JSON."), code="bad_json"))
+                await self.send_error(
+                    ActionError(_("The frame is not valid JSON."), code="bad_json")
+                )
                 return
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 await self.send_error(
@@ -101,7 +104,9 @@ class BaseConsumer(AsyncWebsocketConsumer):
             except Exception:  # noqa: BLE001 - one bad frame must not drop the socket
                 logger.exception("frame handler failed")
                 await self.send_error(
-                    ActionError(_("Something went wrong on our side; please retry."), code="server_error"),
+                    ActionError(
+                        _("Something went wrong on our side; please retry."), code="server_error"
+                    ),
                     frame.get("client_id"),
                 )
 
@@ -112,7 +117,11 @@ class BaseConsumer(AsyncWebsocketConsumer):
         if result.error:
             await self.send_error(result.error, result.client_id)
             return
-        frame = {"type": "ack", "client_id": result.client_id, "message": result.message}
+        frame: dict[str, Any] = {
+            "type": "ack",
+            "client_id": result.client_id,
+            "message": result.message,
+        }
         if result.duplicate:
             frame["duplicate"] = True
         await self.send_frame(frame)
@@ -142,12 +151,16 @@ class WidgetConsumer(BaseConsumer):
         self.conversation_id = self.context.conversation_id
         self.ip = (self.scope.get("client") or [None])[0]
         if self.conversation_id:
-            await self.channel_layer.group_add(conversation_group(self.conversation_id), self.channel_name)
+            await self.channel_layer.group_add(
+                conversation_group(self.conversation_id), self.channel_name
+            )
 
     async def disconnect(self, code) -> None:
         conversation_id = getattr(self, "conversation_id", None)
         if conversation_id:
-            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                conversation_group(conversation_id), self.channel_name
+            )
 
     async def on_send(self, frame: dict) -> None:
         client_id = clean_client_id(frame.get("client_id"))
@@ -188,7 +201,9 @@ class WidgetConsumer(BaseConsumer):
         if self.conversation_id == conversation_id:
             return
         if self.conversation_id:
-            await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                conversation_group(self.conversation_id), self.channel_name
+            )
         self.conversation_id = conversation_id
         await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
 
@@ -213,7 +228,9 @@ class AgentConsumer(BaseConsumer):
             return
         try:
             self.profile = await database_sync_to_async(account_queries.profile_of)(user)
-            self.supervised = await database_sync_to_async(account_queries.supervised_shop_ids)(user)
+            self.supervised = await database_sync_to_async(account_queries.supervised_shop_ids)(
+                user
+            )
         except ActionError as error:
             await self.send_error(error)
             await self.close(code=CLOSE_FORBIDDEN)
@@ -233,7 +250,9 @@ class AgentConsumer(BaseConsumer):
         for shop_id in self.supervised:
             await self.channel_layer.group_discard(supervisors_group(shop_id), self.channel_name)
         for conversation_id in self.watching:
-            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                conversation_group(conversation_id), self.channel_name
+            )
 
     async def on_send(self, frame: dict) -> None:
         client_id = clean_client_id(frame.get("client_id"))
@@ -267,7 +286,9 @@ class AgentConsumer(BaseConsumer):
     async def on_sync(self, frame: dict) -> None:
         conversation_id = _int(frame.get("conversation_id"), "conversation_id", 1)
         after_seq = _int(frame.get("after_seq", 0), "after_seq")
-        messages = await database_sync_to_async(_agent_messages)(self.user, conversation_id, after_seq)
+        messages = await database_sync_to_async(_agent_messages)(
+            self.user, conversation_id, after_seq
+        )
         await self.send_frame(
             {"type": "messages", "conversation_id": conversation_id, "messages": messages}
         )

@@ -37,7 +37,8 @@ def _committed(event: Event) -> None:
 def collecting(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, list[Event]]:
     """Call `fn` and return its result with the events its commits released."""
     previous = getattr(_local, "collector", None)
-    _local.collector = events = []
+    events: list[Event] = []
+    _local.collector = events
     try:
         result = fn(*args, **kwargs)
     finally:

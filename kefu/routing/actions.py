@@ -32,7 +32,7 @@ from kefu.realtime.events import (
 from kefu.realtime.publish import publish_on_commit
 
 from . import queries
-from .models import GroupCode, QueueEntry, SkillGroup
+from .models import QueueEntry, SkillGroup
 from .rules import choose_group
 
 
@@ -195,14 +195,11 @@ def fill_agent_capacity(user_id: int, *, clock: Clock = system_clock) -> int:
         group_ids = list(profile.skill_groups.values_list("id", flat=True))
         shop_ids = list(profile.shops.values_list("id", flat=True))
         while _available(profile):
-            entry = (
-                _locked(
-                    QueueEntry.objects.filter(group_id__in=group_ids, shop_id__in=shop_ids)
-                    .select_related("conversation__customer", "conversation__shop", "group")
-                    .order_by("-vip", "enqueued_at", "id")
-                )
-                .first()
-            )
+            entry = _locked(
+                QueueEntry.objects.filter(group_id__in=group_ids, shop_id__in=shop_ids)
+                .select_related("conversation__customer", "conversation__shop", "group")
+                .order_by("-vip", "enqueued_at", "id")
+            ).first()
             if entry is None:
                 break
             _assign(entry.conversation, profile, entry.group, reason="queue", clock=clock)
@@ -281,8 +278,15 @@ def transfer_conversation(
             conversation.agent = None
             profile = _pick_agent_except(group, previous_agent_id)
             if profile is not None:
-                _assign(conversation, profile, group, reason="transfer", clock=clock, actor=actor,
-                        note=note)
+                _assign(
+                    conversation,
+                    profile,
+                    group,
+                    reason="transfer",
+                    clock=clock,
+                    actor=actor,
+                    note=note,
+                )
             else:
                 _enqueue(conversation, group, clock=clock, actor=actor)
         if previous_agent_id and previous_agent_id != conversation.agent_id:
@@ -310,4 +314,3 @@ def _pick_agent_except(group: SkillGroup, user_id: int | None) -> AgentProfile |
         )
         return others.first()
     return profile
-

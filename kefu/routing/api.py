@@ -34,9 +34,7 @@ def list_queues(request):
     rows = []
     group_ids = principal.group_ids_for(request)
     for shop_id in principal.shop_ids_for(request):
-        rows += [
-            {"shop_id": shop_id, **row} for row in queries.queue_snapshot(shop_id, group_ids)
-        ]
+        rows += [{"shop_id": shop_id, **row} for row in queries.queue_snapshot(shop_id, group_ids)]
     return rows
 
 

@@ -33,7 +33,9 @@ class RoutingRule(models.Model):
     """Chooses a group from the first customer message, tier and channel. Rules
     are tried in `position` order; the first whose every given condition holds wins."""
 
-    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE, related_name="routing_rules")
+    shop = models.ForeignKey(
+        "accounts.Shop", on_delete=models.CASCADE, related_name="routing_rules"
+    )
     name = models.CharField(_("name"), max_length=80)
     position = models.PositiveIntegerField(_("order"), default=100)
     keywords = models.TextField(
@@ -67,3 +69,6 @@ class QueueEntry(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["group", "-vip", "enqueued_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} in {self.group_id}"

@@ -22,7 +22,9 @@ def validate_pattern(pattern: str) -> None:
     try:
         re.compile(pattern)
     except re.error as error:
-        raise ValidationError(_("Invalid regular expression: %(error)s") % {"error": error}) from error
+        raise ValidationError(
+            _("Invalid regular expression: %(error)s") % {"error": error}
+        ) from error
 
 
 def rule_matches(rule: RoutingRule, text: str, *, tier: str, channel: str) -> bool:

@@ -16,8 +16,10 @@ PASSWORD = "test-pass-9c1!"
 def make_shop(slug: str | None = None, **fields) -> Shop:
     n = next(_counter)
     shop = Shop.objects.create(
-        slug=slug or f"shop{n}", name=fields.pop("name", f"店铺{n}"),
-        platform=fields.pop("platform", Platform.TAOBAO), **fields
+        slug=slug or f"shop{n}",
+        name=fields.pop("name", f"店铺{n}"),
+        platform=fields.pop("platform", Platform.TAOBAO),
+        **fields,
     )
     for code in (GroupCode.PRE_SALES, GroupCode.AFTER_SALES, GroupCode.VIP, GroupCode.COMPLAINTS):
         SkillGroup.objects.create(shop=shop, code=code, name=str(code.label))
@@ -28,12 +30,23 @@ def group(shop: Shop, code: str) -> SkillGroup:
     return SkillGroup.objects.get(shop=shop, code=code)
 
 
-def make_agent(shop: Shop, *codes: str, status: str = "online", capacity: int = 3,
-               role: str = "agent", name: str | None = None, clock=None):
+def make_agent(
+    shop: Shop,
+    *codes: str,
+    status: str = "online",
+    capacity: int = 3,
+    role: str = "agent",
+    name: str | None = None,
+    clock=None,
+):
     n = next(_counter)
     profile = account_actions.create_agent(
-        username=f"agent{n}", password=PASSWORD, display_name=name or f"客服{n}", shops=[shop],
-        groups=[group(shop, c) for c in (codes or (GroupCode.PRE_SALES,))], role=role,
+        username=f"agent{n}",
+        password=PASSWORD,
+        display_name=name or f"客服{n}",
+        shops=[shop],
+        groups=[group(shop, c) for c in (codes or (GroupCode.PRE_SALES,))],
+        role=role,
         max_concurrent=capacity,
     )
     if status != "offline":
@@ -54,8 +67,11 @@ def make_customer(shop: Shop, tier: str = "new", owner=None, name: str | None = 
 
 def make_rule(shop: Shop, code: str, keywords: str = "", **fields) -> RoutingRule:
     return RoutingRule.objects.create(
-        shop=shop, name=fields.pop("name", code), keywords=keywords, group=group(shop, code),
-        **fields
+        shop=shop,
+        name=fields.pop("name", code),
+        keywords=keywords,
+        group=group(shop, code),
+        **fields,
     )
 
 
@@ -64,8 +80,11 @@ def open_conversation(shop, customer, text: str = "你好", clock=None, client_i
     from kefu.inbox import actions
 
     conversation, _result = actions.open_conversation(
-        shop=shop, customer=customer, first_text=text,
-        client_id=client_id or f"c{next(_counter)}", clock=clock or system_clock,
+        shop=shop,
+        customer=customer,
+        first_text=text,
+        client_id=client_id or f"c{next(_counter)}",
+        clock=clock or system_clock,
     )
     conversation.refresh_from_db()
     return conversation

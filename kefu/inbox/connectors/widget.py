@@ -151,15 +151,20 @@ def open_for_visitor(
             clock,
         )
     if not ratelimit.hit(
-        f"newconv:ip:{shop.id}:{ip}", shop.new_conversations_per_ip,
+        f"newconv:ip:{shop.id}:{ip}",
+        shop.new_conversations_per_ip,
         shop.new_conversations_window_seconds,
     ):
         raise RateLimited(
             _("Too many new conversations from your network. Please try again later.")
         )
     return actions.open_conversation(
-        shop=shop, customer=customer, channel=Channel.WIDGET, first_text=text,
-        client_id=client_id, clock=clock,
+        shop=shop,
+        customer=customer,
+        channel=Channel.WIDGET,
+        first_text=text,
+        client_id=client_id,
+        clock=clock,
     )
 
 
@@ -203,4 +208,3 @@ def visitor_messages(visitor: Visitor, after_seq: int, limit: int = 200) -> dict
         "status": conversation.status,
         "messages": queries.messages_after(conversation.id, after_seq, limit),
     }
-

@@ -18,8 +18,15 @@ def customer_says(conversation, client_id, text="在吗"):
 
 
 def agent_says(conversation, agent, client_id, text="您好", hold=None):
-    return IngestRequest(conversation.id, "agent", client_id, text, sender_id=agent.id,
-                         sender_name="客服", hold_seconds=hold)
+    return IngestRequest(
+        conversation.id,
+        "agent",
+        client_id,
+        text,
+        sender_id=agent.id,
+        sender_name="客服",
+        hold_seconds=hold,
+    )
 
 
 @pytest.fixture
@@ -32,8 +39,11 @@ def setup(clock):
 
 def test_open_stores_greeting_then_first_message(setup):
     shop, _agent, conversation = setup
-    rows = list(Message.objects.filter(conversation=conversation).order_by("seq").values_list(
-        "seq", "sender_type", "text"))
+    rows = list(
+        Message.objects.filter(conversation=conversation)
+        .order_by("seq")
+        .values_list("seq", "sender_type", "text")
+    )
     assert rows == [(1, "system", shop.greeting), (2, "customer", "第一句")]
     assert conversation.last_seq == 2
 
@@ -62,7 +72,11 @@ def test_batch_assigns_consecutive_seq_and_dedupes_inside_batch(setup, clock):
         clock,
     )
     assert [(r.message["seq"], r.duplicate) for r in results] == [
-        (3, False), (3, False), (4, False), (3, True), (5, False)
+        (3, False),
+        (3, False),
+        (4, False),
+        (3, True),
+        (5, False),
     ]
     assert Message.objects.filter(conversation=conversation).count() == 5
 
@@ -83,7 +97,10 @@ def test_refused_requests_store_nothing_and_do_not_sink_the_batch(setup, clock):
         clock,
     )
     assert [type(r.error).__name__ if r.error else None for r in results] == [
-        "NotFound", "ActionError", "NotFound", None
+        "NotFound",
+        "ActionError",
+        "NotFound",
+        None,
     ]
     assert results[1].error.code == "closed"
     assert Message.objects.count() == before + 1
@@ -146,7 +163,10 @@ def test_concurrent_writers_never_share_a_seq(clock):
     def writer(n):
         try:
             for i in range(25):
-                batch = [customer_says(conversation, f"t{n}-{i}"), customer_says(conversation, f"t{n}-{i}")]
+                batch = [
+                    customer_says(conversation, f"t{n}-{i}"),
+                    customer_says(conversation, f"t{n}-{i}"),
+                ]
                 actions.ingest_messages(batch)
         except Exception as error:  # noqa: BLE001
             errors.append(error)
@@ -159,7 +179,10 @@ def test_concurrent_writers_never_share_a_seq(clock):
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    seqs = list(Message.objects.filter(conversation=conversation).order_by("seq").values_list(
-        "seq", flat=True))
+    seqs = list(
+        Message.objects.filter(conversation=conversation)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+    )
     assert seqs == list(range(1, 103))
     assert Conversation.objects.get(id=conversation.id).last_seq == 102

@@ -50,7 +50,9 @@ async def test_customer_and_agent_chat_in_real_time(sockets):
     assert (pushed["message"]["text"], pushed["message"]["sender_type"]) == ("有的", "agent")
 
     await customer.send({"type": "send", "client_id": "c2", "text": "好的，谢谢"})
-    incoming = await workbench.expect("message", where=lambda f: f["message"]["sender_type"] == "customer")
+    incoming = await workbench.expect(
+        "message", where=lambda f: f["message"]["sender_type"] == "customer"
+    )
     assert (incoming["message"]["seq"], incoming["message"]["text"]) == (4, "好的，谢谢")
 
 
@@ -65,14 +67,23 @@ async def test_resume_after_reconnect_gets_exactly_the_missed_messages(sockets):
     workbench = await sockets("/ws/agent/", await agent_cookie(agent))
     for i in range(3):
         await workbench.send(
-            {"type": "send", "conversation_id": conversation.id, "client_id": f"r{i}", "text": f"回复{i}"}
+            {
+                "type": "send",
+                "conversation_id": conversation.id,
+                "client_id": f"r{i}",
+                "text": f"回复{i}",
+            }
         )
         await workbench.expect("ack")
 
     again, _ = await widget(sockets, shop, visitor_id)
     await again.send({"type": "sync", "after_seq": 2})
     missed = await again.expect("messages")
-    assert [(m["seq"], m["text"]) for m in missed["messages"]] == [(3, "回复0"), (4, "回复1"), (5, "回复2")]
+    assert [(m["seq"], m["text"]) for m in missed["messages"]] == [
+        (3, "回复0"),
+        (4, "回复1"),
+        (5, "回复2"),
+    ]
 
 
 async def test_retry_with_same_client_id_is_acknowledged_once(sockets):
@@ -132,7 +143,7 @@ async def test_visitor_message_rate_limit(sockets):
 
 async def test_new_conversations_per_ip_limit(sockets):
     shop, _agent = await shop_with_agent(new_conversations_per_ip=2)
-    for i in range(2):
+    for _ in range(2):
         customer, _ = await widget(sockets, shop)
         await customer.send({"type": "send", "client_id": "c", "text": "你好"})
         await customer.expect("ack")
@@ -182,8 +193,9 @@ async def test_agent_cannot_touch_another_agents_conversation(sockets):
     colleague = await db(f.make_agent)(shop, "after_sales")
     for intruder in (foreigner, colleague):
         socket = await sockets("/ws/agent/", await agent_cookie(intruder))
-        await socket.send({"type": "send", "conversation_id": conversation.id, "client_id": "z",
-                           "text": "hi"})
+        await socket.send(
+            {"type": "send", "conversation_id": conversation.id, "client_id": "z", "text": "hi"}
+        )
         assert (await socket.expect("error"))["code"] == "not_found"
         await socket.send({"type": "sync", "conversation_id": conversation.id, "after_seq": 0})
         assert (await socket.expect("error"))["code"] == "not_found"

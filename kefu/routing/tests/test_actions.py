@@ -111,9 +111,9 @@ def test_rules_choose_group_by_keyword_regex_and_tier(clock):
     assert f.open_conversation(shop, f.make_customer(shop), "我要投诉你们").group.code == (
         "complaints"
     )
-    assert f.open_conversation(shop, f.make_customer(shop), "订单 12345678 怎么还没到").group.code == (
-        "after_sales"
-    )
+    assert f.open_conversation(
+        shop, f.make_customer(shop), "订单 12345678 怎么还没到"
+    ).group.code == ("after_sales")
     assert f.open_conversation(shop, f.make_customer(shop, tier="vip"), "在吗").group.code == "vip"
     assert f.open_conversation(shop, f.make_customer(shop), "在吗").group.code == "pre_sales"
 
@@ -129,13 +129,19 @@ def test_transfer_to_agent_and_to_group_with_note(clock):
     assert conversation.agent_id == second.id
     assert (load(first), load(second)) == (0, 1)
     event = ConversationEvent.objects.filter(conversation=conversation, kind="transferred").get()
-    assert (event.note, event.actor_id, event.data["from_agent_id"]) == ("退货问题", first.id, first.id)
+    assert (event.note, event.actor_id, event.data["from_agent_id"]) == (
+        "退货问题",
+        first.id,
+        first.id,
+    )
 
     # To a group with nobody online: it waits in that group's queue.
     actions.transfer_conversation(second, conversation.id, to_group_code="complaints", note="升级")
     conversation.refresh_from_db()
     assert (conversation.status, conversation.agent_id, conversation.group.code) == (
-        "queued", None, "complaints",
+        "queued",
+        None,
+        "complaints",
     )
     assert load(second) == 0
 
@@ -171,7 +177,9 @@ def test_supervisor_reassigns_any_conversation_of_their_shop(clock):
     conversation = f.open_conversation(shop, f.make_customer(shop), clock=clock)
     supervisor = f.make_agent(shop, role="supervisor", status="offline")
     other = f.make_agent(shop)
-    actions.transfer_conversation(supervisor, conversation.id, to_agent_id=other.id, note="平衡负载")
+    actions.transfer_conversation(
+        supervisor, conversation.id, to_agent_id=other.id, note="平衡负载"
+    )
     conversation.refresh_from_db()
     assert conversation.agent_id == other.id and load(agent) == 0
 

@@ -5,8 +5,7 @@ import json
 import math
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.auth import get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -37,7 +36,9 @@ class Command(BaseCommand):
             Shop.objects.filter(slug=slug).delete()
             User.objects.filter(username__startswith=f"{slug}-agent-").delete()
             shop = Shop.objects.create(
-                slug=slug, name="Load test", platform=Platform.OTHER,
+                slug=slug,
+                name="Load test",
+                platform=Platform.OTHER,
                 messages_per_visitor=limits["messages_per_visitor"],
                 messages_window_seconds=limits["messages_window_seconds"],
                 new_conversations_per_ip=limits["new_conversations_per_ip"],
@@ -50,7 +51,9 @@ class Command(BaseCommand):
                 user.set_unusable_password()  # load-test agents log in by session only
                 user.save()
                 profile = AgentProfile.objects.create(
-                    user=user, display_name=f"客服{i}", max_concurrent=capacity,
+                    user=user,
+                    display_name=f"客服{i}",
+                    max_concurrent=capacity,
                     status=AgentStatus.ONLINE,
                 )
                 profile.shops.add(shop)
@@ -63,6 +66,12 @@ class Command(BaseCommand):
                 out_agents.append({"username": user.username, "session_key": session.session_key})
         out_customers = [{"token": issue_token(shop)[0]} for _ in range(customers)]
         self.stdout.write(
-            json.dumps({"shop_slug": slug, "agents": out_agents, "customers": out_customers,
-                        "limits": limits})
+            json.dumps(
+                {
+                    "shop_slug": slug,
+                    "agents": out_agents,
+                    "customers": out_customers,
+                    "limits": limits,
+                }
+            )
         )
