@@ -22,7 +22,10 @@ ASGI relay (no framework, no database) under the same uvicorn with the same
 connection shape, with the rate stepped up until p99 > 100 ms (or anything is
 lost). ``--find-max`` steps the product the same way.
 
-Progress goes to stderr; the last line of stdout is one JSON object.
+Progress goes to stderr; the last line of stdout is one JSON object. Exit status:
+0 ran; 1 ran, but the measured --rate step lost, duplicated or refused messages
+(or sockets closed); 2 could not run (setup, servers, conversations not assigned).
+A step that misses p99 <= 100 ms is reported (``"held": false``), not an error.
 
     .venv/bin/python bench/chat_load.py                       # embedded, 1800+200, 1000 msg/s
     .venv/bin/python bench/chat_load.py --mode scaled --customers 900 --agents 100 --rate 500
@@ -99,24 +102,31 @@ def raise_nofile() -> int:
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_stat(pid: int) -> tuple[int, float] | None:
-    """(ppid, cpu seconds user+system) of a process, from /proc."""
+def _proc_stat(pid: int) -> tuple[int, float, str] | None:
+    """(ppid, cpu seconds user+system, command name) of a process, from /proc."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
-    rest = data[data.rindex(b")") + 2 :].split()
-    return int(rest[1]), (int(rest[11]) + int(rest[12])) / CLK_TCK
+    close = data.rindex(b")")
+    rest = data[close + 2 :].split()
+    comm = data[data.index(b"(") + 1 : close].decode(errors="replace")
+    return int(rest[1]), (int(rest[11]) + int(rest[12])) / CLK_TCK, comm
 
 
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
+def _all_procs() -> dict[int, tuple[int, float, str]]:
+    out = {}
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            st = _proc_stat(int(name))
-            if st:
-                children.setdefault(st[0], []).append(int(name))
+        if name.isdigit() and (st := _proc_stat(int(name))):
+            out[int(name)] = st
+    return out
+
+
+def _tree(procs: dict[int, tuple[int, float, str]], root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, st in procs.items():
+        children.setdefault(st[0], []).append(pid)
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -126,7 +136,8 @@ def _descendants(root: int) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds of named process trees (a tree = a root pid and its descendants)."""
+    """CPU seconds of named process trees (a tree = a root pid and its descendants), of the
+    whole machine, and of every other process (to name what else loaded the machine)."""
 
     def __init__(self) -> None:
         self.roots: dict[str, int] = {"client": os.getpid()}
@@ -137,30 +148,35 @@ class CpuMeter:
         if tree:
             self.with_children.add(name)
 
-    def snapshot(self) -> tuple[float, dict[str, float]]:
+    def snapshot(self) -> tuple[float, dict[str, float], dict[int, tuple[str, float]]]:
+        procs = _all_procs()
         out: dict[str, float] = {}
+        ours: set[int] = set()
         for name, pid in self.roots.items():
-            pids = _descendants(pid) if name in self.with_children else [pid]
-            out[name] = sum(st[1] for p in pids if (st := _proc_stat(p)))
-        out["machine"] = _machine_busy()
-        return perf(), out
+            pids = _tree(procs, pid) if name in self.with_children else [pid]
+            ours.update(pids)
+            out[name] = sum(procs[p][1] for p in pids if p in procs)
+        others = {pid: (st[2], st[1]) for pid, st in procs.items() if pid not in ours}
+        return perf(), out, others
 
     @staticmethod
-    def percent(a: tuple[float, dict[str, float]], b: tuple[float, dict[str, float]]) -> dict:
-        """Percent of one core per process tree; `machine` is all cores (max nproc*100) and
-        `other` what neither the client nor the bench's servers used (other load on the box)."""
+    def percent(a: tuple, b: tuple) -> dict:
+        """Percent of one core per process tree; `other` is what every other process used
+        (other load on the box), `other_top` the busiest of them, `machine` the sum (at most
+        nproc * 100)."""
         wall = max(b[0] - a[0], 1e-9)
-        out = {k: round(100 * (b[1][k] - a[1].get(k, 0.0)) / wall, 1) for k in b[1]}
-        out["other"] = round(out["machine"] - sum(v for k, v in out.items() if k != "machine"), 1)
+        out: dict = {k: round(100 * (b[1][k] - a[1].get(k, 0.0)) / wall, 1) for k in b[1]}
+        per_name: Counter = Counter()
+        for pid, (comm, cpu) in b[2].items():
+            before = a[2].get(pid)
+            delta = cpu - (before[1] if before else 0.0)
+            if delta > 0:
+                per_name[comm.split("-")[0] if comm.startswith("kworker") else comm] += delta
+        out["other"] = round(100 * sum(per_name.values()) / wall, 1)
+        out["machine"] = round(sum(v for k, v in out.items() if k != "machine"), 1)
+        top = [(n, round(100 * v / wall)) for n, v in per_name.most_common(3)]
+        out["other_top"] = ",".join(f"{n}:{v}" for n, v in top if v >= 2) or "-"
         return out
-
-
-def _machine_busy() -> float:
-    """CPU seconds spent busy on all cores since boot (/proc/stat)."""
-    with open("/proc/stat") as f:
-        vals = [int(x) for x in f.readline().split()[1:]]
-    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
-    return (sum(vals[:8]) - idle) / CLK_TCK
 
 
 CONTENDED_PERCENT = 30.0  # other processes' CPU (percent of one core) that spoils a step
@@ -547,6 +563,8 @@ class Load:
         self.closing = False
         self.error_samples: list[str] = []
         self.contention_retries = 2
+        self.meter = CpuMeter()  # client only, when the servers are not ours (--url)
+        self.heartbeat: asyncio.Task | None = None
 
     # -- connections --------------------------------------------------------------
     async def connect_all(self, concurrency: int = 100) -> None:
@@ -595,8 +613,34 @@ class Load:
             f"open in {perf() - t:.1f} s"
         )
 
+    def start_heartbeat(self, interval: float) -> None:
+        """Like the real widget and workbench (kefu/static/kefu/common.js), every socket sends
+        {"type":"ping"} every `interval` seconds (the workbench's ping is the agent's presence
+        heartbeat); spread evenly over the interval by one timer."""
+        if interval > 0:
+            self.heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(interval))
+
+    async def _heartbeat(self, interval: float) -> None:
+        conns = self.agents + self.customers
+        gap = interval / len(conns)
+        t0 = perf()
+        k = 0
+        while True:
+            c = conns[k % len(conns)]
+            k += 1
+            if c.closed is None and c.ws is not None:
+                try:
+                    await c.ws.send(PING, text=True)
+                except Exception:  # noqa: BLE001
+                    pass
+            delay = t0 + k * gap - perf()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
     async def close_all(self) -> None:
         self.closing = True
+        if self.heartbeat:
+            self.heartbeat.cancel()
         conns = [c for c in self.agents + self.customers if c.ws is not None]
 
         async def close(c: Conn) -> None:
@@ -813,7 +857,8 @@ class Load:
         n = len(custs)
         lags: list[float] = []
         send_errors = 0
-        cpu0 = stack.cpu.snapshot() if stack else None
+        meter = stack.cpu if stack else self.meter
+        cpu0 = meter.snapshot()
         if profile and stack:
             stack.signal_servers(signal.SIGUSR1)
         t0 = perf()
@@ -847,7 +892,7 @@ class Load:
         t_stop = perf()
         if profile and stack:
             stack.signal_servers(signal.SIGUSR2)
-        cpu1 = stack.cpu.snapshot() if stack else None
+        cpu1 = meter.snapshot()
         sent_c = k - send_errors
         # drain: wait for every outstanding message, at most DRAIN_SECONDS
         while pending and perf() < t_stop + DRAIN_SECONDS:
@@ -987,6 +1032,7 @@ class Load:
         return best, steps
 
 
+PING = b'{"type":"ping"}'
 ACK_PREFIXES = ('{"type":"ack"', '{"type": "ack"')
 C_HEAD = b'{"type":"send","client_id":"'
 C_TAIL = ('","text":' + json.dumps(CUSTOMER_TEXT, ensure_ascii=False) + "}").encode()
@@ -1049,6 +1095,7 @@ async def drive(
     out: dict = {}
     try:
         await load.connect_all()
+        load.start_heartbeat(args.ping_interval)
         out["warmup"] = await load.open_conversations(args.open_rate, open_timeout)
         # keep the client's collector from pausing the loop over long-lived connection objects
         gc.collect()
@@ -1321,6 +1368,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="give up opening conversations after this many seconds without progress",
     )
     p.add_argument(
+        "--ping-interval",
+        type=float,
+        default=25.0,
+        help="every socket sends a ping frame this often, like the real clients (0: never)",
+    )
+    p.add_argument(
         "--ws",
         default="websockets",
         choices=["websockets", "websockets-sansio", "wsproto", "auto"],
@@ -1406,6 +1459,15 @@ def main(argv: list[str] | None = None) -> int:
                 ):
                     result[k] = main_step.get(k)
                 result["held"] = main_step.get("held")
+                if (
+                    main_step.get("lost")
+                    or main_step.get("duplicated")
+                    or main_step.get("errors")
+                    or main_step.get("sockets_closed")
+                    or main_step.get("send_errors")
+                ):
+                    rc = 1  # the product dropped, doubled or refused messages
+                result["contended"] = main_step.get("contended")
                 result["product"] = {k: v for k, v in main_step.items()}
                 result["setup"] = prod["setup"]
                 result["open_conversations"] = prod.get("warmup")

@@ -4,7 +4,7 @@
 #   1. embedded: the whole suite on SQLite + the in-memory channel layer;
 #   2. scaled:   tests marked `backend or multiprocess` on a throwaway
 #                PostgreSQL + Redis on free loopback ports;
-#   3. a 10-second smoke run of bench/chat_load.py, when it exists.
+#   3. 10-second smoke runs of bench/chat_load.py (embedded and scaled), when it exists.
 # Every phase runs even when an earlier one failed; the exit status is non-zero
 # if any failed. Servers started here are stopped (and their temp dirs removed)
 # on exit, whatever the reason.
@@ -136,20 +136,28 @@ run_phase() {
 run_phase 1-embedded env -u KEFU_DATABASE_URL -u KEFU_REDIS_URL "${PYTEST[@]}"
 run_phase 2-scaled env "${SCALED_ENV[@]}" "${PYTEST[@]}" -m "backend or multiprocess"
 
+# The bench starts its own servers (its scaled mode its own PostgreSQL + Redis);
+# a smoke run of the product only, without the relay ceiling search.
 BENCH=(.venv/bin/python bench/chat_load.py)
 if [ ! -f bench/chat_load.py ]; then
     log "phase 3-bench: skipped, bench/chat_load.py does not exist yet"
-elif [ "$DRY" = 1 ]; then
-    run_phase 3-bench env "${SCALED_ENV[@]}" "${BENCH[@]}" --help
+    BENCH_MODES=()
 else
-    run_phase 3-bench env "${SCALED_ENV[@]}" timeout 300 "${BENCH[@]}" \
-        --duration 10 --customers 100 --agents 10 --rate 100
+    BENCH_MODES=(embedded scaled)
 fi
+for mode in "${BENCH_MODES[@]}"; do
+    if [ "$DRY" = 1 ]; then
+        run_phase "3-bench-$mode" "${BENCH[@]}" --help
+    else
+        run_phase "3-bench-$mode" timeout 300 "${BENCH[@]}" --mode "$mode" --skip-ceiling \
+            --duration 10 --customers 100 --agents 10 --rate 100
+    fi
+done
 
 # --- Summary -----------------------------------------------------------------
 log "summary"
 status=0
-for name in 1-embedded 2-scaled 3-bench; do
+for name in 1-embedded 2-scaled 3-bench-embedded 3-bench-scaled; do
     [ -n "${result[$name]+set}" ] || continue
     if [ "${result[$name]}" -eq 0 ]; then
         echo "  $name: passed"

@@ -7,6 +7,7 @@ from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connections
 
 from kefu.asgi import router
 from kefu.inbox import writer
@@ -17,6 +18,9 @@ async def _fresh_layer_and_writer():
     channel_layers.backends.clear()
     yield
     await writer.shutdown()
+    # The database thread of sync_to_async keeps its connection: close it, or
+    # PostgreSQL refuses to drop the test database at the end.
+    await database_sync_to_async(connections.close_all)()
     layer = channel_layers.backends.get("default")
     if layer is not None and hasattr(layer, "flush"):
         try:

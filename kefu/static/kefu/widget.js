@@ -369,10 +369,12 @@ function updateSubtitle() {
 const KIND = { customer: "kw-me", agent: "kw-agent", bot: "kw-agent kw-bot", system: "kw-system" };
 
 function messageEl(msg) {
-  const kind = KIND[msg.sender_type] || "kw-system";
+  // The stored greeting (seq 1) looks like the shop speaking, as before it was stored.
+  const greeting = msg.sender_type === "system" && msg.client_id === "greeting";
+  const kind = greeting ? "kw-agent kw-greeting" : KIND[msg.sender_type] || "kw-system";
   const children = [];
-  if (msg.sender_type === "agent" || msg.sender_type === "bot") {
-    children.push(h("div", { class: "kw-name", text: msg.sender_name || gettext("Customer service") }));
+  if (msg.sender_type === "agent" || msg.sender_type === "bot" || greeting) {
+    children.push(h("div", { class: "kw-name", text: msg.sender_name || W.shopName || gettext("Customer service") }));
   }
   children.push(h("div", { class: "kw-bubble", text: msg.text }));
   if (msg.sender_type !== "system") children.push(h("time", { class: "kw-time", datetime: msg.created_at, text: formatClock(msg.created_at) }));
@@ -404,12 +406,12 @@ function placeMessage(msg) {
 }
 
 function renderGreeting() {
-  const existing = list.querySelector(".kw-greeting");
+  const existing = list.querySelector(".kw-greeting-placeholder");
   if (W.messages.size === 0 && W.greeting && !existing) {
     list.prepend(
       h(
         "li",
-        { class: "kw-msg kw-agent kw-greeting" },
+        { class: "kw-msg kw-agent kw-greeting kw-greeting-placeholder" },
         h("div", { class: "kw-name", text: W.shopName }),
         h("div", { class: "kw-bubble", text: W.greeting }),
       ),

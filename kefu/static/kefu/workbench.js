@@ -149,13 +149,12 @@ async function onSocketOpen() {
   everOpened = true;
   for (const id of state.watched) send({ type: "watch", conversation_id: id });
   for (const conv of state.convs.values()) conv.syncing = false;
-  // Assignments, transfers and closes may have happened while we were away.
-  if (Date.now() - state.listLoadedAt > 2000) {
-    try {
-      await loadMyConversations();
-    } catch (error) {
-      toast(error.message, "error");
-    }
+  // Assignments, transfers and closes may have happened while we were not
+  // subscribed (also between the first HTTP load and this socket): reload.
+  try {
+    await loadMyConversations();
+  } catch (error) {
+    toast(error.message, "error");
   }
   for (const conv of state.convs.values()) {
     if (conv.mine || state.watched.has(conv.id)) requestSync(conv);
@@ -580,12 +579,12 @@ function selectConversation(id) {
   const conv = state.convs.get(id);
   if (!conv) return;
   const previous = state.convs.get(state.selectedId);
+  state.selectedId = id;
   if (previous && previous !== conv) {
     previous.draft = textarea.value;
     if (!previous.mine && !previous.row && !state.watched.has(previous.id)) state.convs.delete(previous.id);
     else if (previous.row) updateRow(previous);
   }
-  state.selectedId = id;
   if (conv.row) updateRow(conv);
   renderChat(conv);
   textarea.value = conv.draft;
@@ -1202,7 +1201,10 @@ async function loadWaiting() {
 async function loadAgents() {
   if (!state.supervisor) return;
   try {
-    state.agents = await api("/api/v1/agents");
+    const order = { online: 0, busy: 1, away: 2, offline: 3 };
+    state.agents = (await api("/api/v1/agents")).sort(
+      (x, y) => (order[x.status] ?? 9) - (order[y.status] ?? 9) || x.name.localeCompare(y.name, "zh-Hans-CN"),
+    );
   } catch {
     return;
   }
@@ -1216,9 +1218,17 @@ async function loadAgents() {
         h("td", {}, h("span", { class: "status-dot", "data-status": a.status, "aria-hidden": "true" }), ` ${STATUS_LABELS[a.status] || a.status}`),
         h(
           "td",
-          { class: "load-cell" },
-          h("span", { class: "load-text", text: `${a.active_count}/${a.max_concurrent}` }),
-          h("span", { class: "load-bar", "aria-hidden": "true" }, h("span", { class: `load-fill${ratio >= 1 ? " is-full" : ""}`, style: `width:${Math.round(ratio * 100)}%` })),
+          {},
+          h(
+            "div",
+            { class: "load-cell" },
+            h("span", { class: "load-text", text: `${a.active_count}/${a.max_concurrent}` }),
+            h(
+              "span",
+              { class: "load-bar", "aria-hidden": "true" },
+              h("span", { class: `load-fill${ratio >= 1 ? " is-full" : ""}`, style: `width:${Math.round(ratio * 100)}%` }),
+            ),
+          ),
         ),
       );
     }),
@@ -1284,15 +1294,23 @@ const statusSelect = $("status-select");
 
 function setStatus(status) {
   if (!STATUS_LABELS[status]) return;
+  clearTimeout(statusRevert);
   state.status = status;
   statusSelect.value = status;
   root.dataset.status = status;
   $("offline-hint").hidden = status === "online";
 }
 
+let statusRevert = null;
+
 statusSelect.addEventListener("change", async () => {
   const status = statusSelect.value;
-  if (send({ type: "status", status })) return; // the server echoes a `status` frame
+  clearTimeout(statusRevert);
+  if (send({ type: "status", status })) {
+    // The server echoes a `status` frame; without one, show the real status again.
+    statusRevert = setTimeout(() => setStatus(state.status), 5000);
+    return;
+  }
   try {
     const row = await api("/api/v1/agents/me/status", { method: "POST", body: { status } });
     setStatus(row.status);
