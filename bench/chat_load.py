@@ -216,6 +216,7 @@ class Stack:
         self, keep: bool = False, profile_dir: Path | None = None, ws: str = "websockets"
     ) -> None:
         self.ws = ws
+        self.server_ping_interval: float | None = None
         self.tmp = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
         self.keep = keep
         self.profile_dir = profile_dir
@@ -330,6 +331,8 @@ class Stack:
             "--backlog",
             "4096",
         ]
+        if self.server_ping_interval is not None:
+            args += ["--ws-ping-interval", str(self.server_ping_interval)]
         if app_dir:
             args += ["--app-dir", str(app_dir)]
         if profile and self.profile_dir:
@@ -567,13 +570,23 @@ class Load:
         self.heartbeat: asyncio.Task | None = None
 
     # -- connections --------------------------------------------------------------
-    async def connect_all(self, concurrency: int = 100) -> None:
+    async def connect_all(self, spread: float = 0.0, concurrency: int = 100) -> None:
+        """Open every socket, agents first, at most `concurrency` handshakes at a time, the
+        starts spread evenly over `spread` seconds: the server's keepalive pings (uvicorn:
+        every 20 s per socket, timed from its handshake) then come evenly, as they do from
+        clients that did not all arrive in the same second, not as one burst of 2,000."""
         from websockets.asyncio.client import connect
 
         sem = asyncio.Semaphore(concurrency)
         failures: list[str] = []
+        n_all = len(self.agents) + len(self.customers)
+        gap = spread / n_all if n_all else 0.0
+        t0 = perf()
 
-        async def one(c: Conn) -> None:
+        async def one(c: Conn, k: int) -> None:
+            delay = t0 + k * gap - perf()
+            if delay > 0:
+                await asyncio.sleep(delay)
             async with sem:
                 for attempt in range(4):
                     try:
@@ -602,8 +615,9 @@ class Load:
 
         t = perf()
         # agents first: they must be online before the conversations open
-        await asyncio.gather(*(one(c) for c in self.agents))
-        await asyncio.gather(*(one(c) for c in self.customers))
+        await asyncio.gather(*(one(c, k) for k, c in enumerate(self.agents)))
+        n_a = len(self.agents)
+        await asyncio.gather(*(one(c, n_a + k) for k, c in enumerate(self.customers)))
         if failures:
             raise RuntimeError(
                 f"{len(failures)} connections failed, e.g. " + "; ".join(failures[:5])
@@ -675,9 +689,11 @@ class Load:
             async for raw in ws:
                 now = perf()
                 self.frames += 1
-                self.last_frame = now
                 if type(raw) is not str:
                     raw = raw.decode()
+                if raw == PONG:
+                    continue
+                self.last_frame = now  # pongs excluded: "quiet" means no chat traffic
                 # acks are only needed for the customer's conversation id
                 if (is_agent or c.conv_id is not None) and raw.startswith(ACK_PREFIXES):
                     continue
@@ -1033,6 +1049,7 @@ class Load:
 
 
 PING = b'{"type":"ping"}'
+PONG = '{"type":"pong"}'
 ACK_PREFIXES = ('{"type":"ack"', '{"type": "ack"')
 C_HEAD = b'{"type":"send","client_id":"'
 C_TAIL = ('","text":' + json.dumps(CUSTOMER_TEXT, ensure_ascii=False) + "}").encode()
@@ -1094,7 +1111,7 @@ async def drive(
 ) -> dict:
     out: dict = {}
     try:
-        await load.connect_all()
+        await load.connect_all(spread=args.open_spread)
         load.start_heartbeat(args.ping_interval)
         out["warmup"] = await load.open_conversations(args.open_rate, open_timeout)
         # keep the client's collector from pausing the loop over long-lived connection objects
@@ -1147,6 +1164,7 @@ def run_product(args, runner) -> dict:
             profile_dir=Path(args.profile).resolve() if profile else None,
             ws=args.ws,
         )
+        stack.server_ping_interval = args.server_ping_interval
         if stack.profile_dir:
             stack.profile_dir.mkdir(parents=True, exist_ok=True)
         mode = args.mode
@@ -1221,6 +1239,7 @@ def run_product(args, runner) -> dict:
 
 def run_ceiling(args, runner) -> dict:
     stack = Stack(keep=args.keep, ws=args.ws)
+    stack.server_ping_interval = args.server_ping_interval
     try:
         url = stack.start_uvicorn("relay", "relay_app:app", server_env({}), app_dir=BENCH)
         customers, agents = relay_conns(url, args.customers, args.agents)
@@ -1368,6 +1387,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="give up opening conversations after this many seconds without progress",
     )
     p.add_argument(
+        "--open-spread",
+        type=float,
+        default=20.0,
+        help="spread the opening of the sockets over this many seconds (uvicorn pings each "
+        "socket every 20 s from its handshake: opened at once, all pings come at once)",
+    )
+    p.add_argument(
+        "--server-ping-interval",
+        type=float,
+        help="uvicorn --ws-ping-interval for product and relay (default: uvicorn's, 20 s)",
+    )
+    p.add_argument(
         "--ping-interval",
         type=float,
         default=25.0,
@@ -1416,6 +1447,9 @@ def main(argv: list[str] | None = None) -> int:
     info["client_loop"] = loop_name
     info["nofile"] = nofile
     info["uvicorn_ws"] = args.ws
+    info["uvicorn_ws_ping_interval"] = (
+        20.0 if args.server_ping_interval is None else args.server_ping_interval
+    )
     log(f"machine: {json.dumps(info, ensure_ascii=False)}")
     n_conn = args.customers + args.agents
     result: dict = {

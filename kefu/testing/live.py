@@ -34,6 +34,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import IO, Any
 
 __all__ = ["LiveServer", "LiveServerError", "free_port", "live_servers", "prepare_database"]
 
@@ -118,7 +119,9 @@ def run_kefu(
         with open(log_path, "a", encoding="utf-8") as log:
             log.write(f"$ kefu {' '.join(args)}\n{done.stdout}\n")
     if done.returncode != 0:
-        raise LiveServerError(f"`kefu {' '.join(args)}` failed ({done.returncode}):\n{done.stdout[-4000:]}")
+        raise LiveServerError(
+            f"`kefu {' '.join(args)}` failed ({done.returncode}):\n{done.stdout[-4000:]}"
+        )
     return done.stdout
 
 
@@ -181,18 +184,16 @@ class LiveServer:
         self.uvicorn_args = list(uvicorn_args)
         self._own_var_dir = var_dir is None
         self.var_dir = Path(var_dir) if var_dir is not None else None
-        self._env_options = dict(
-            settings=settings,
-            database_url=database_url,
-            redis_url=redis_url,
-            inherit_backends=inherit_backends,
-            env=env,
-        )
+        self.settings = settings
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.inherit_backends = inherit_backends
+        self.extra_env = dict(env or {})
         self.env: dict[str, str] = {}
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.log_path: Path | None = None
-        self._log_file = None
+        self._log_file: IO[str] | None = None
 
     # --- public ---------------------------------------------------------------
 
@@ -218,7 +219,14 @@ class LiveServer:
         if self.var_dir is None:
             self.var_dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-live-"))
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.env = build_env(var_dir=self.var_dir, **self._env_options)
+        self.env = build_env(
+            settings=self.settings,
+            var_dir=self.var_dir,
+            database_url=self.database_url,
+            redis_url=self.redis_url,
+            inherit_backends=self.inherit_backends,
+            env=self.extra_env,
+        )
         self.log_path = self.var_dir / f"{self.name}-server.log"
         try:
             prepare_database(self.env, migrate=self.migrate, demo=self.demo, log_path=self.log_path)
@@ -274,6 +282,7 @@ class LiveServer:
                     raise
 
     def _spawn(self) -> None:
+        assert self.log_path is not None
         command = [
             sys.executable, "-m", "uvicorn", "kefu.asgi:application",
             "--host", self.host, "--port", str(self.port),
@@ -282,26 +291,29 @@ class LiveServer:
         ]  # fmt: skip
         if self._log_file is None:
             self._log_file = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._log_file.write(f"$ {' '.join(command)}\n")
-        self._log_file.flush()
+        log = self._log_file
+        log.write(f"$ {' '.join(command)}\n")
+        log.flush()
         self.process = subprocess.Popen(
             command,
             env=self.env,
-            stdout=self._log_file,
+            stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: stop() reaches any children
         )
 
     def _wait_healthy(self) -> None:
+        process, log_path = self.process, self.log_path
+        assert process is not None and log_path is not None
         deadline = time.monotonic() + self.startup_timeout
         url = f"{self.url}/healthz"
         delay = 0.05
         while True:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise LiveServerError(
-                    f"{self.name} exited with {self.process.returncode} before answering "
-                    f"{url}:\n{_tail(self.log_path)}"
+                    f"{self.name} exited with {process.returncode} before answering "
+                    f"{url}:\n{_tail(log_path)}"
                 )
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
@@ -312,7 +324,7 @@ class LiveServer:
             if time.monotonic() >= deadline:
                 raise LiveServerError(
                     f"{self.name} did not answer {url} within {self.startup_timeout:.0f} s:\n"
-                    f"{_tail(self.log_path)}"
+                    f"{_tail(log_path)}"
                 )
             time.sleep(delay)  # polling interval, bounded by the deadline above
             delay = min(delay * 1.5, 0.5)
@@ -347,7 +359,7 @@ def live_servers(
     demo: bool = True,
     env: Mapping[str, str] | None = None,
     settings: str = DEFAULT_SETTINGS,
-    **server_options,
+    **server_options: Any,
 ) -> Iterator[list[LiveServer]]:
     """Several server processes sharing one database (and, with a Redis URL,
     one channel layer): the database is migrated (and the demo loaded) once,
@@ -358,27 +370,37 @@ def live_servers(
     events only cross processes with Redis).
     """
     own_dir = var_dir is None
-    shared_dir = Path(var_dir) if var_dir is not None else Path(tempfile.mkdtemp(prefix="kefu-live-"))
+    shared_dir = (
+        Path(var_dir) if var_dir is not None else Path(tempfile.mkdtemp(prefix="kefu-live-"))
+    )
     servers: list[LiveServer] = []
     try:
-        common = dict(
-            settings=settings,
-            database_url=database_url,
-            redis_url=redis_url,
-            inherit_backends=inherit_backends,
-            env=env,
-        )
         prepare_database(
-            build_env(var_dir=shared_dir, **common),
+            build_env(
+                settings=settings,
+                var_dir=shared_dir,
+                database_url=database_url,
+                redis_url=redis_url,
+                inherit_backends=inherit_backends,
+                env=env,
+            ),
             migrate=migrate,
             demo=demo,
             log_path=shared_dir / "prepare.log",
         )
         for index in range(count):
             server = LiveServer(
-                var_dir=shared_dir, migrate=False, demo=False, name=f"kefu{index + 1}",
-                **common, **server_options,
-            )  # fmt: skip
+                settings=settings,
+                database_url=database_url,
+                redis_url=redis_url,
+                inherit_backends=inherit_backends,
+                env=env,
+                var_dir=shared_dir,
+                migrate=False,
+                demo=False,
+                name=f"kefu{index + 1}",
+                **server_options,
+            )
             servers.append(server)
             server.start()
         yield servers

@@ -176,6 +176,10 @@ def agent_bubbles(page, kind: str, text: str):
     return page.locator(f"#messages .msg.{kind} .msg-bubble").get_by_text(text, exact=True)
 
 
+def buyer_bubbles(page, text: str, kind: str = "kw-agent"):
+    return page.locator(f".kw-msg.{kind} .kw-bubble").get_by_text(text, exact=True)
+
+
 def conversation_row(page, text: str):
     return page.locator("#conv-list .conv").filter(has_text=text)
 
@@ -184,8 +188,8 @@ def assert_no_injected_markup(page, container: str) -> None:
     assert page.evaluate("typeof window.__xss") == "undefined"
     counts = page.evaluate(
         """(container) => ({
-            inMessages: document.querySelectorAll(
-                `${container} img, ${container} script, ${container} svg, ${container} iframe`).length,
+            inMessages: document.querySelectorAll(['img', 'script', 'svg', 'iframe']
+                .map(tag => `${container} ${tag}`).join(', ')).length,
             anywhere: document.querySelectorAll('img, svg, iframe').length,
         })""",
         container,
@@ -230,13 +234,19 @@ def test_buyer_and_agent_chat(new_page):
 
     reply = "亲，有现货的，今天16点前下单当天发货哦～"
     agent_send(agent, reply)
-    expect(buyer.locator(".kw-msg.kw-agent .kw-bubble").get_by_text(reply, exact=True)).to_be_visible()
+    expect(buyer_bubbles(buyer, reply)).to_be_visible()
     expect(buyer.locator(".kw-sub")).to_contain_text(AGENT_NAME)
     expect(wait_timer).to_be_hidden()  # answered: no timer, no alert
     expect(agent.locator("#chat-alert")).to_be_hidden()
     expect(agent.locator("#alert-summary")).to_be_hidden()
     shot(agent, "workbench-zh")
     shot(buyer, "shop-widget-open")
+
+    # The buyer reloads: same visitor (token in localStorage), same conversation.
+    buyer.reload()
+    buyer.click(".kw-launcher")
+    for text in (question, reply):
+        expect(buyer.locator(".kw-bubble").get_by_text(text, exact=True)).to_have_count(1)
 
     # A holding message promises an answer time and starts a countdown.
     agent.select_option("#hold-seconds", "60")
@@ -271,7 +281,7 @@ def test_hostile_text_is_shown_never_run(new_page):
         expect(agent_bubbles(agent, "msg-customer", payload)).to_be_visible()
     answer = '<img src=x onerror="window.__xss=1"><b>bold</b>'
     agent_send(agent, answer)
-    expect(buyer.locator(".kw-msg.kw-agent .kw-bubble").get_by_text(answer, exact=True)).to_be_visible()
+    expect(buyer_bubbles(buyer, answer)).to_be_visible()
 
     for page, container in ((agent, "#messages"), (buyer, ".kw-messages")):
         assert_no_injected_markup(page, container)
@@ -326,17 +336,32 @@ def test_agent_reconnects_and_gets_missed_messages_once(new_page):
     # The pending reply went out once, with the same client_id.
     expect(agent.locator("#messages .msg.is-pending")).to_have_count(0)
     expect(agent_bubbles(agent, "msg-agent", offline_reply)).to_have_count(1)
-    expect(buyer.locator(".kw-msg.kw-agent .kw-bubble").get_by_text(offline_reply, exact=True)).to_have_count(1)
+    expect(buyer_bubbles(buyer, offline_reply)).to_have_count(1)
 
     # One more round trip, then nothing may have been duplicated.
     agent_send(agent, "好的，都可以的")
     for text in [first, *missed]:
         expect(agent_bubbles(agent, "msg-customer", text)).to_have_count(1)
     seqs = agent.evaluate(
-        "[...document.querySelectorAll('#messages .msg[data-seq]')].map(el => Number(el.dataset.seq))"
+        "[...document.querySelectorAll('#messages .msg[data-seq]')]"
+        ".map(el => Number(el.dataset.seq))"
     )
     assert seqs == sorted(set(seqs)), seqs
     assert seqs == list(range(1, len(seqs) + 1)), seqs  # no gap either
+
+    # The same on the buyer's side: replies written while the widget was offline.
+    buyer.evaluate("window.kefuWidget.pauseReconnect(); window.kefuWidget.socket.close()")
+    expect(buyer.locator(".kw-banner")).to_be_visible()
+    replies = ["发票可以开的", "顺丰也可以", "周末正常发货"]
+    for text in replies:
+        agent_send(agent, text)
+    buyer.evaluate("window.kefuWidget.resumeReconnect()")
+    expect(buyer.locator(".kw-banner")).to_be_hidden()
+    for text in replies:
+        expect(buyer_bubbles(buyer, text)).to_have_count(1)
+    buyer_send(buyer, "好的谢谢")
+    for text in [first, *missed]:
+        expect(buyer.locator(".kw-bubble").get_by_text(text, exact=True)).to_have_count(1)
 
 
 @pytest.mark.browser
@@ -453,7 +478,7 @@ def test_widget_falls_back_to_http_without_websocket(new_page):
     row.locator(".conv-btn").click()
     reply = "是的亲，泰国天然乳胶，含量93%"
     agent_send(agent, reply)
-    expect(buyer.locator(".kw-msg.kw-agent .kw-bubble").get_by_text(reply, exact=True)).to_be_visible()
+    expect(buyer_bubbles(buyer, reply)).to_be_visible()
     # Too long for the shop: the counter turns red and nothing is sent.
     limit = buyer.evaluate("window.kefuWidget.state.maxChars")
     buyer.locator(".kw-input").fill("好" * (limit + 1))

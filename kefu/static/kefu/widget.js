@@ -527,6 +527,8 @@ function visitorHeaders() {
 }
 
 async function httpSend(entry) {
+  if (entry.inflight) return;
+  entry.inflight = true;
   try {
     const data = await api(`${origin}/api/v1/widget/messages`, {
       method: "POST",
@@ -536,13 +538,16 @@ async function httpSend(entry) {
     });
     onAck(entry.clientId, data.message);
   } catch (error) {
+    entry.inflight = false;
     if (error instanceof HttpError && error.status === 401 && !entry.httpTried) {
       entry.httpTried = true;
       await renewSession().catch(() => {});
-      return httpSend(entry);
+      return await httpSend(entry);
     }
     if (error instanceof HttpError && error.status === 0) return; // offline: stays pending, retried by the poller
     onError(error.code, error.message, entry.clientId);
+  } finally {
+    entry.inflight = false;
   }
 }
 

@@ -77,6 +77,7 @@ const state = {
   agents: [],
   clockOffset: 0, // server clock − local clock, ms
   listLoadedAt: 0,
+  statusChanges: 0, // counts setStatus() calls (to drop stale answers)
   ready: false,
 };
 const serverNow = () => Date.now() + state.clockOffset;
@@ -149,6 +150,15 @@ async function onSocketOpen() {
   everOpened = true;
   for (const id of state.watched) send({ type: "watch", conversation_id: id });
   for (const conv of state.convs.values()) conv.syncing = false;
+  resendOutbox(); // same client_id: the server stores each message once
+  // The presence sweeper may have set us offline while the socket was down
+  // (a `status` frame that arrives meanwhile is newer than this answer).
+  const statusSeen = state.statusChanges;
+  api("/api/v1/agents/me")
+    .then((me) => {
+      if (state.statusChanges === statusSeen) setStatus(me.status);
+    })
+    .catch(() => {});
   // Assignments, transfers and closes may have happened while we were not
   // subscribed (also between the first HTTP load and this socket): reload.
   try {
@@ -159,7 +169,6 @@ async function onSocketOpen() {
   for (const conv of state.convs.values()) {
     if (conv.mine || state.watched.has(conv.id)) requestSync(conv);
   }
-  resendOutbox();
   if (state.supervisor) refreshQueues();
 }
 
@@ -214,6 +223,7 @@ function makeConv(summary, mine) {
     leaveTimer: null,
     row: null,
     lastReadSent: -1,
+    touchedAt: Date.now(), // last assignment news (frame or list) applied
   };
   applySummary(conv, summary);
   return conv;
@@ -342,6 +352,7 @@ function onConversationFrame(s) {
     return;
   }
   const mineNow = s.agent_id === myId && s.status !== "closed";
+  if (conv) conv.touchedAt = Date.now();
   if (mineNow) {
     if (!conv) {
       const fresh = makeConv(s, true);
@@ -394,14 +405,19 @@ function cancelLeave(conv) {
 }
 
 async function loadMyConversations() {
+  const started = Date.now();
   const rows = await api("/api/v1/conversations?mine=true&limit=200");
   state.listLoadedAt = Date.now();
   const seen = new Set();
+  // A `conversation` frame that arrived while this request ran is newer than
+  // the list: such conversations keep what the frame said.
+  const fresher = (conv) => conv.touchedAt >= started;
   rows.sort((a, b) => (parseTime(a.last_message_at) || 0) - (parseTime(b.last_message_at) || 0));
   for (const s of rows) {
     if (s.agent_id !== myId || s.status === "closed") continue;
     seen.add(s.id);
     const conv = state.convs.get(s.id);
+    if (conv && fresher(conv)) continue;
     if (!conv) {
       const fresh = makeConv(s, true);
       state.convs.set(s.id, fresh);
@@ -415,7 +431,7 @@ async function loadMyConversations() {
     }
   }
   for (const conv of state.convs.values()) {
-    if (conv.mine && !conv.leaving && !seen.has(conv.id)) leave(conv, "transferred");
+    if (conv.mine && !conv.leaving && !seen.has(conv.id) && !fresher(conv)) leave(conv, "transferred");
   }
   updateCounts();
 }
@@ -486,6 +502,9 @@ function setTier(el, tier) {
 
 // --- Timers (updated once per second, in place) ---------------------------------------
 
+const TITLE_WAIT = gettext("Time since the customer's oldest unanswered message");
+const TITLE_HOLD = gettext("Time left of the promised answer time");
+
 /** {text, level} of the unanswered-wait timer, or null. */
 function waitTimer(conv, t) {
   if (conv.waitingSince === null || conv.leaving) return null;
@@ -510,7 +529,7 @@ function applyTimer(el, timer, kind) {
     if (!el.hidden) el.hidden = true;
     return;
   }
-  el.hidden = false;
+  if (el.hidden) el.hidden = false;
   setText(el, timer.text);
   const cls = `timer timer-${kind} timer-${timer.level}${el.classList.contains("timer-sm") ? " timer-sm" : ""}`;
   if (el.className !== cls) el.className = cls;
@@ -521,18 +540,20 @@ function updateRowTimer(conv, t = serverNow()) {
   if (!r) return;
   const wait = waitTimer(conv, t);
   const hold = wait ? null : holdTimer(conv, t);
+  let title = "";
   if (wait) {
     applyTimer(r.timer, wait, "wait");
-    r.timer.title = gettext("Time since the customer's oldest unanswered message");
+    title = TITLE_WAIT;
   } else if (hold) {
     applyTimer(r.timer, hold, "hold");
-    r.timer.title = gettext("Time left of the promised answer time");
+    title = TITLE_HOLD;
   } else {
-    r.timer.hidden = false;
-    r.timer.className = "timer timer-sm timer-idle";
+    // Nothing to answer: the time of the last message.
+    if (r.timer.hidden) r.timer.hidden = false;
+    if (r.timer.className !== "timer timer-sm timer-idle") r.timer.className = "timer timer-sm timer-idle";
     setText(r.timer, conv.lastAt ? formatClock(new Date(conv.lastAt).toISOString()) : "");
-    r.timer.title = "";
   }
+  if (r.timer.title !== title) r.timer.title = title;
   toggleClass(r.li, "is-alert", Boolean(wait && wait.level === "alert") || Boolean(hold && hold.level === "alert"));
 }
 
@@ -564,7 +585,7 @@ function tick() {
       ),
     );
   }
-  pill.hidden = alerts === 0;
+  if (pill.hidden !== (alerts === 0)) pill.hidden = alerts === 0;
   const selected = state.convs.get(state.selectedId);
   if (selected) updateChatTimers(selected, t);
   if (!$("view-queues").hidden) updateQueueTimers(t);
@@ -963,34 +984,42 @@ $("transfer-button").addEventListener("click", async () => {
   dialog.showModal();
   try {
     const [agents, queues] = await Promise.all([api("/api/v1/agents"), api("/api/v1/queues")]);
+    const order = { online: 0, busy: 1, away: 2, offline: 3 };
+    const candidates = agents
+      .filter((a) => a.user_id !== conv.s.agent_id && a.user_id !== myId)
+      .sort((x, y) => (order[x.status] ?? 9) - (order[y.status] ?? 9) || x.name.localeCompare(y.name, "zh-Hans-CN"));
+    const available = candidates.filter((a) => a.status !== "offline");
     agentSelect.replaceChildren(
-      ...agents
-        .filter((a) => a.user_id !== conv.s.agent_id && a.user_id !== myId)
-        .sort((a, b) => (a.status === "offline") - (b.status === "offline"))
-        .map((a) =>
-          h("option", {
-            value: a.user_id,
-            disabled: a.status === "offline",
-            text: `${a.name} · ${STATUS_LABELS[a.status] || a.status} · ${a.active_count}/${a.max_concurrent}`,
-          }),
-        ),
+      h("option", {
+        value: "",
+        disabled: true,
+        selected: true,
+        text: available.length ? gettext("Choose an agent…") : gettext("No other agent is available"),
+      }),
+      ...candidates.map((a) =>
+        h("option", {
+          value: a.user_id,
+          disabled: a.status === "offline",
+          text: `${a.name} · ${STATUS_LABELS[a.status] || a.status} · ${a.active_count}/${a.max_concurrent}`,
+        }),
+      ),
     );
-    if (!agentSelect.options.length) agentSelect.append(h("option", { value: "", text: gettext("No other agents") }));
+    if (available.length) agentSelect.value = String(available[0].user_id);
+    // Transfer targets: every group of the shop when /agents/me lists them
+    // (shops[].groups), else the groups /queues shows us.
+    const waiting = new Map(queues.filter((g) => g.shop_id === conv.s.shop_id).map((g) => [g.code, g.waiting]));
+    const shopGroups = state.shops.get(conv.s.shop_id)?.groups;
+    const groups = Array.isArray(shopGroups) && shopGroups.length ? shopGroups : queues.filter((g) => g.shop_id === conv.s.shop_id);
     groupSelect.replaceChildren(
-      ...queues
-        .filter((g) => g.shop_id === conv.s.shop_id)
-        .map((g) =>
-          h("option", {
-            value: g.code,
-            selected: g.code === conv.s.group,
-            text: g.waiting
-              ? `${g.name} · ${interpolate(ngettext("%s waiting", "%s waiting", g.waiting), [g.waiting])}`
-              : g.name,
-          }),
-        ),
+      ...groups.map((g) => {
+        const count = waiting.get(g.code) || 0;
+        return h("option", {
+          value: g.code,
+          selected: g.code === conv.s.group,
+          text: count ? `${g.name} · ${interpolate(ngettext("%s waiting", "%s waiting", count), [count])}` : g.name,
+        });
+      }),
     );
-    const firstEnabled = [...agentSelect.options].find((o) => !o.disabled);
-    if (firstEnabled) agentSelect.value = firstEnabled.value;
   } catch (error) {
     showTransferError(error.message);
   }
@@ -1295,6 +1324,7 @@ const statusSelect = $("status-select");
 function setStatus(status) {
   if (!STATUS_LABELS[status]) return;
   clearTimeout(statusRevert);
+  state.statusChanges += 1;
   state.status = status;
   statusSelect.value = status;
   root.dataset.status = status;
@@ -1306,6 +1336,7 @@ let statusRevert = null;
 statusSelect.addEventListener("change", async () => {
   const status = statusSelect.value;
   clearTimeout(statusRevert);
+  state.statusChanges += 1;
   if (send({ type: "status", status })) {
     // The server echoes a `status` frame; without one, show the real status again.
     statusRevert = setTimeout(() => setStatus(state.status), 5000);
