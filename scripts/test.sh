@@ -2,7 +2,7 @@
 # The whole test run, as CI does it (`make test`, `.ci/run`):
 #   0. install missing Debian packages and the venv;
 #   1. embedded: the whole suite on SQLite + the in-memory channel layer;
-#   2. scaled:   tests marked `backend or multiprocess` on a throwaway
+#   2. scaled:   tests marked `backend`, `multiprocess` or `scaled` on a throwaway
 #                PostgreSQL + Redis on free loopback ports;
 #   3. 10-second smoke runs of bench/chat_load.py (embedded and scaled), when it exists.
 # Every phase runs even when an earlier one failed; the exit status is non-zero
@@ -133,8 +133,10 @@ run_phase() {
     return 0
 }
 
-run_phase 1-embedded env -u KEFU_DATABASE_URL -u KEFU_REDIS_URL "${PYTEST[@]}"
-run_phase 2-scaled env "${SCALED_ENV[@]}" "${PYTEST[@]}" -m "backend or multiprocess"
+# Tests marked `scaled` need PostgreSQL + Redis (several server processes sharing
+# a channel layer); they run in phase 2 only.
+run_phase 1-embedded env -u KEFU_DATABASE_URL -u KEFU_REDIS_URL "${PYTEST[@]}" -m "not scaled"
+run_phase 2-scaled env "${SCALED_ENV[@]}" "${PYTEST[@]}" -m "backend or multiprocess or scaled"
 
 # The bench starts its own servers (its scaled mode its own PostgreSQL + Redis);
 # a smoke run of the product only, without the relay ceiling search.

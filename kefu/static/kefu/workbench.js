@@ -623,7 +623,9 @@ function renderChat(conv) {
   updateChatHeader(conv);
   messagesEl.replaceChildren();
   for (const seq of [...conv.messages.keys()].sort((a, b) => a - b)) {
-    messagesEl.append(messageEl(conv.messages.get(seq)));
+    const el = messageEl(conv.messages.get(seq));
+    messagesEl.append(el);
+    regroup(el);
   }
   for (const entry of state.outbox.values()) {
     if (entry.conversationId === conv.id) {
@@ -692,7 +694,7 @@ function messageEl(msg) {
     msg.sender_type === "bot" ? h("span", { class: "msg-tag", text: gettext("Bot") }) : null,
     h("time", { datetime: msg.created_at, text: formatClock(msg.created_at) }),
   );
-  const children = [meta, h("div", { class: "msg-bubble", text: msg.text })];
+  const children = [meta, h("div", { class: "msg-bubble", text: msg.text, title: formatClock(msg.created_at) })];
   if (msg.hold_seconds) {
     children.push(
       h("div", {
@@ -701,7 +703,26 @@ function messageEl(msg) {
       }),
     );
   }
-  return h("li", { class: `msg ${kind}`, dataset: { seq: msg.seq, id: msg.id } }, ...children);
+  return h(
+    "li",
+    {
+      class: `msg ${kind}`,
+      dataset: { seq: msg.seq, id: msg.id, sender: `${msg.sender_type}:${msg.sender_name}`, at: parseTime(msg.created_at) || 0 },
+    },
+    ...children,
+  );
+}
+
+/** Consecutive messages of one sender within 2 minutes share one name/time line. */
+function regroup(el) {
+  if (!el || !el.dataset.sender) return;
+  const prev = el.previousElementSibling;
+  const follows =
+    prev &&
+    prev.dataset.sender === el.dataset.sender &&
+    !el.dataset.sender.startsWith("system:") &&
+    Number(el.dataset.at) - Number(prev.dataset.at) < 120000;
+  toggleClass(el, "msg-cont", Boolean(follows));
 }
 
 function pendingEl(entry) {
@@ -745,6 +766,8 @@ function placeMessage(conv, msg) {
     else break;
   }
   messagesEl.insertBefore(el, before);
+  regroup(el);
+  regroup(el.nextElementSibling);
   if (stick || msg.sender_type === "agent") scrollToBottom();
   else $("new-below").hidden = false;
 }
