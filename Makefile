@@ -2,7 +2,7 @@
 #   make venv            create .venv, install '.[dev]' when pyproject.toml changed, compile translations
 #   make run [PORT=8000] migrate, create demo data (prints logins), serve with uvicorn
 #   make test            scripts/test.sh: embedded + PostgreSQL/Redis phases (+ bench smoke)
-#   make lint            ruff check + ruff format --check
+#   make lint            ruff check + ruff format --check + mypy
 #   make bench           bench/chat_load.py (BENCH_ARGS="..." to pass options)
 
 PYTHON ?= python3
@@ -46,6 +46,7 @@ test:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy kefu
 
 bench: venv
 	$(VENV)/bin/python bench/chat_load.py $(BENCH_ARGS)

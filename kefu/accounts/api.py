@@ -73,9 +73,7 @@ def me(request):
                 "holding_text": s.holding_text,
                 "max_message_chars": s.max_message_chars,
                 # Every group of the shop is a transfer target, not only mine.
-                "groups": [
-                    {"code": g.code, "name": g.name} for g in s.groups.all().order_by("id")
-                ],
+                "groups": [{"code": g.code, "name": g.name} for g in s.groups.all().order_by("id")],
             }
             for s in profile.shops.all().order_by("id")
         ],

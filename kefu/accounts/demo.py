@@ -61,13 +61,6 @@ RULES = [
     ("VIP 客户", "", GroupCode.VIP, Tier.VIP),
 ]
 
-PRODUCTS = [
-    {"name": "新疆长绒棉四件套 1.8m", "price": "399.00", "tag": "热销"},
-    {"name": "60支天丝凉感夏被", "price": "259.00", "tag": "新品"},
-    {"name": "乳胶护颈枕（一对）", "price": "189.00", "tag": ""},
-    {"name": "定制刺绣婴儿毯（定制品不支持七天无理由）", "price": "168.00", "tag": "定制"},
-]
-
 CUSTOMERS = [
     ("张女士", Tier.VIP, "tb_zhang_vip", "vip1", ["高价值", "复购"]),
     ("李先生", Tier.REGULAR, "tb_li_2025", None, ["老客户"]),
