@@ -177,12 +177,8 @@ class WidgetConsumer(BaseConsumer):
             )
         if self.conversation_id:
             result = await writer().submit(
-                inbox_actions.IngestRequest(
-                    conversation_id=self.conversation_id,
-                    sender_type=SenderType.CUSTOMER,
-                    client_id=client_id,
-                    text=text,
-                    sender_name=self.context.customer_name,
+                widget.customer_message(
+                    self.conversation_id, self.context.customer_name, client_id, text
                 )
             )
             if not (result.error and result.error.code == "closed"):

@@ -21,7 +21,7 @@ from kefu.customers import actions as customer_actions
 from kefu.customers import queries as customer_queries
 
 from .. import actions
-from ..models import Channel
+from ..models import Channel, SenderType
 
 SALT = "kefu.widget.visitor"
 SESSIONS_PER_IP_PER_HOUR = 120
@@ -131,6 +131,18 @@ def check_message_rate(context: VisitorContext) -> None:
         raise RateLimited(_("You are sending messages too fast. Please wait a moment."))
 
 
+def customer_message(
+    conversation_id: int, customer_name: str, client_id: str, text: str
+) -> actions.IngestRequest:
+    return actions.IngestRequest(
+        conversation_id=conversation_id,
+        sender_type=SenderType.CUSTOMER,
+        client_id=client_id,
+        text=text,
+        sender_name=customer_name,
+    )
+
+
 def open_for_visitor(
     visitor: Visitor, *, text: str, client_id: str, ip: str | None, clock: Clock = system_clock
 ):
@@ -141,14 +153,7 @@ def open_for_visitor(
     current = actions.current_conversation(customer.id)
     if current is not None:
         return current, actions.ingest_message(
-            actions.IngestRequest(
-                conversation_id=current.id,
-                sender_type="customer",
-                client_id=client_id,
-                text=text,
-                sender_name=customer.name,
-            ),
-            clock,
+            customer_message(current.id, customer.name, client_id, text), clock
         )
     if not ratelimit.hit(
         f"newconv:ip:{shop.id}:{ip}",
@@ -178,13 +183,7 @@ def visitor_send(visitor: Visitor, *, text: object, client_id: object, ip: str |
     check_message_rate(context)
     if context.conversation_id:
         result = actions.ingest_message(
-            actions.IngestRequest(
-                conversation_id=context.conversation_id,
-                sender_type="customer",
-                client_id=client_id,
-                text=text,
-                sender_name=context.customer_name,
-            )
+            customer_message(context.conversation_id, context.customer_name, client_id, text)
         )
         if not (result.error and result.error.code == "closed"):
             return context.conversation_id, result
