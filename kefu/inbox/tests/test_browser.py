@@ -69,8 +69,14 @@ expect.set_options(timeout=DEADLINE_MS)
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveServer]:
-    settings = os.environ.get("KEFU_LIVE_SETTINGS", "kefu.settings.dev")
-    with LiveServer(settings=settings, name="kefu-browser") as server:
+    """One server for the module: its own SQLite file, migrated, demo data.
+    KEFU_BROWSER_BACKENDS=1 runs it on this environment's KEFU_DATABASE_URL /
+    KEFU_REDIS_URL instead (use fresh ones: the demo's per-IP limits count there)."""
+    with LiveServer(
+        settings=os.environ.get("KEFU_LIVE_SETTINGS", "kefu.settings.dev"),
+        inherit_backends=os.environ.get("KEFU_BROWSER_BACKENDS") == "1",
+        name="kefu-browser",
+    ) as server:
         yield server
 
 
@@ -380,7 +386,7 @@ def test_language_switch(new_page):
     rows = page.locator("#conv-list .conv .conv-btn")
     if rows.count():
         rows.first.click()
-        expect(page.locator("#customer")).to_be_visible()
+        expect(page.locator("#customer")).to_have_attribute("data-loaded", "1")
     shot(page, "workbench-zh-full")
     if rows.count() >= 2:  # keyboard: Alt+↓ selects the next conversation
         selected = page.locator("#conv-list .conv.is-selected")
@@ -398,7 +404,7 @@ def test_language_switch(new_page):
     expect(page.locator("#tab-mine")).to_contain_text("My conversations")
     if rows.count():
         rows.first.click()
-        expect(page.locator("#customer")).to_be_visible()
+        expect(page.locator("#customer")).to_have_attribute("data-loaded", "1")
     shot(page, "workbench-en")
 
     with page.expect_navigation():
@@ -486,6 +492,18 @@ def test_widget_falls_back_to_http_without_websocket(new_page):
     reply = "是的亲，泰国天然乳胶，含量93%"
     agent_send(agent, reply)
     expect(buyer_bubbles(buyer, reply)).to_be_visible()
+    # The agent hands it to another skill group; over HTTP the widget still
+    # learns that the buyer now waits in a queue.
+    agent.click("#transfer-button")
+    agent.check('#transfer-dialog input[name="target"][value="group"]')
+    option = agent.locator("#transfer-group option").filter(has_text="售后组")
+    expect(option).to_have_count(1)
+    agent.select_option("#transfer-group", option.get_attribute("value"))
+    agent.fill("#transfer-note", "客户还想问物流")
+    agent.click("#transfer-submit")
+    expect(agent.locator("#transfer-dialog")).to_be_hidden()
+    expect(row).to_have_count(0)
+    expect(buyer.locator(".kw")).to_have_attribute("data-status", "queued")
     # Too long for the shop: the counter turns red and nothing is sent.
     limit = buyer.evaluate("window.kefuWidget.state.maxChars")
     buyer.locator(".kw-input").fill("好" * (limit + 1))

@@ -1095,10 +1095,14 @@ async function loadCustomer(conv) {
   if (!customerId) return;
   const cached = state.customers.get(customerId);
   renderCustomer(conv, cached || { ...conv.s.customer, tags: [], notes: "", identities: [], conversations: [] });
+  $("customer").dataset.loaded = "0";
   try {
     const profile = await api(`/api/v1/customers/${customerId}`);
     state.customers.set(customerId, profile);
-    if (state.selectedId === conv.id) renderCustomer(conv, profile);
+    if (state.selectedId === conv.id) {
+      renderCustomer(conv, profile);
+      $("customer").dataset.loaded = "1";
+    }
   } catch (error) {
     if (state.selectedId === conv.id) toast(error.message, "error");
   }
