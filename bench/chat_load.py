@@ -225,7 +225,12 @@ class Stack:
         self.redis_pidfile: Path | None = None
         self.cpu = CpuMeter()
         self.env: dict[str, str] = {}
-        self.profiles: list[Path] = []
+        self.profiles: list[Path] = []  # written profile reports
+        self.profiled: dict[str, Path] = {}  # server name -> prefix of its raw profile files
+        self.profile_tool = "sample"
+        self.profile_dumps = 0
+        self.profile_phase: str | None = None
+        self.profile_pending: list[tuple[str, int]] = []
         self.warnings: list[str] = []
 
     # -- infrastructure -----------------------------------------------------------
@@ -336,9 +341,16 @@ class Stack:
         if app_dir:
             args += ["--app-dir", str(app_dir)]
         if profile and self.profile_dir:
-            out = self.profile_dir / f"{name}.prof"
-            self.profiles.append(out)
-            cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", str(out), *args]
+            prefix = self.tmp / f"profile-{name}"
+            self.profiled[name] = prefix
+            cmd = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "_serve",
+                self.profile_tool,
+                str(prefix),
+                *args,
+            ]
         else:
             cmd = [sys.executable, "-m", "uvicorn", *args]
         logf = self.tmp / f"{name}.log"
@@ -373,6 +385,53 @@ class Stack:
         for _, proc, _ in self.uvicorns:
             if proc.poll() is None:
                 proc.send_signal(sig)
+
+    def profile_begin(self, phase: str) -> None:
+        """Profiled servers start recording (SIGUSR1)."""
+        if not self.profiled:
+            return
+        self.profile_phase = phase
+        for name, proc, _ in self.uvicorns:
+            if name in self.profiled and proc.poll() is None:
+                proc.send_signal(signal.SIGUSR1)
+
+    def profile_end(self) -> None:
+        """Profiled servers stop recording and write what they recorded (SIGUSR2)."""
+        if not self.profiled or self.profile_phase is None:
+            return
+        self.profile_pending.append((self.profile_phase, self.profile_dumps + 1))
+        self.profile_phase = None
+        self.profile_dumps += 1
+        for name, proc, _ in self.uvicorns:
+            if name in self.profiled and proc.poll() is None:
+                proc.send_signal(signal.SIGUSR2)
+
+    def profile_collect(self) -> None:
+        """Move what the servers wrote to DIR/<server>-<phase>.txt (and .collapsed or .prof);
+        a repeated phase overwrites: the last attempt counts. Blocks: call between steps."""
+        pending, self.profile_pending = self.profile_pending, []
+        for phase, n in pending:
+            self._collect(phase, n)
+
+    def _collect(self, phase: str, n: int) -> None:
+        for name, prefix in self.profiled.items():
+            done = Path(f"{prefix}.{n}.done")
+            deadline = time.time() + 30
+            while not done.exists() and time.time() < deadline:
+                time.sleep(0.05)
+            if not done.exists():
+                log(f"profile of {name} ({phase}) was not written")
+                continue
+            for raw in Path(prefix).parent.glob(f"{Path(prefix).name}.{n}.*"):
+                ext = raw.name.rsplit(".", 1)[1]
+                if ext != "done":
+                    target = self.profile_dir / f"{name}-{phase}.{ext}"
+                    shutil.move(raw, target)
+                    if ext == "txt":
+                        self.profiles.append(target)
+                        head = target.read_text().splitlines()[:40]
+                        log(f"profile {target}:\n" + "\n".join(head))
+            done.unlink()
 
     def stop_uvicorns(self) -> None:
         for _, proc, _ in self.uvicorns:
@@ -876,7 +935,7 @@ class Load:
         meter = stack.cpu if stack else self.meter
         cpu0 = meter.snapshot()
         if profile and stack:
-            stack.signal_servers(signal.SIGUSR1)
+            stack.profile_begin("step")
         t0 = perf()
         k = 0
         idx = 0
@@ -907,7 +966,7 @@ class Load:
             await asyncio.sleep(delay if delay > 0 else 0)
         t_stop = perf()
         if profile and stack:
-            stack.signal_servers(signal.SIGUSR2)
+            stack.profile_end()
         cpu1 = meter.snapshot()
         sent_c = k - send_errors
         # drain: wait for every outstanding message, at most DRAIN_SECONDS
@@ -984,6 +1043,7 @@ class Load:
             await asyncio.sleep(0.1)
         if stack:
             stack.check_alive()
+            stack.profile_collect()
         return res
 
     async def checked_step(
@@ -1111,9 +1171,14 @@ async def drive(
 ) -> dict:
     out: dict = {}
     try:
+        if profile and stack:
+            stack.profile_begin("open")
         await load.connect_all(spread=args.open_spread)
         load.start_heartbeat(args.ping_interval)
         out["warmup"] = await load.open_conversations(args.open_rate, open_timeout)
+        if profile and stack:
+            stack.profile_end()
+            stack.profile_collect()
         # keep the client's collector from pausing the loop over long-lived connection objects
         gc.collect()
         gc.freeze()
@@ -1165,6 +1230,7 @@ def run_product(args, runner) -> dict:
             ws=args.ws,
         )
         stack.server_ping_interval = args.server_ping_interval
+        stack.profile_tool = args.profile_tool
         if stack.profile_dir:
             stack.profile_dir.mkdir(parents=True, exist_ok=True)
         mode = args.mode
@@ -1233,7 +1299,6 @@ def run_product(args, runner) -> dict:
     }
     if stack and stack.profiles:
         res["profiles"] = [str(p) for p in stack.profiles]
-        report_profiles(stack.profiles)
     return res
 
 
@@ -1257,47 +1322,202 @@ def run_ceiling(args, runner) -> dict:
         stack.stop()
 
 
-def report_profiles(paths: list[Path]) -> None:
-    import io
-    import pstats
-
-    for p in paths:
-        if not p.exists():
-            log(f"profile {p} was not written")
-            continue
-        buf = io.StringIO()
-        st = pstats.Stats(str(p), stream=buf)
-        st.sort_stats("tottime").print_stats(30)
-        st.sort_stats("cumulative").print_stats(40)
-        txt = p.with_suffix(".txt")
-        txt.write_text(buf.getvalue())
-        log(f"profile {p} (top functions in {txt}):")
-        head = buf.getvalue().splitlines()
-        print("\n".join(head[:45]), file=sys.stderr, flush=True)
-
-
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def serve_profiled(out: str, uvicorn_args: list[str]) -> None:
-    """`chat_load.py _serve OUT uvicorn-args...`: uvicorn under cProfile (main thread, i.e. the
-    event loop); SIGUSR1 starts recording, SIGUSR2 pauses it; stats are written at exit."""
-    import cProfile
+IDLE_TOPS = {
+    # where threads wait: uvloop's loop (C) under asyncio.Runner, pure-asyncio's select,
+    # executor workers waiting for work, locks and queues
+    "asyncio/runners.py:run",
+    "asyncio/base_events.py:run_forever",
+    "asyncio/base_events.py:run_until_complete",
+    "selectors.py:select",
+    "concurrent/futures/thread.py:_worker",
+    "threading.py:wait",
+    "threading.py:_wait_for_tstate_lock",
+    "queue.py:get",
+}
+
+
+class ThreadSampler:
+    """A CPU profile of every thread of this process, without tracing: every few milliseconds
+    a helper thread looks at each other thread's stack (sys._current_frames). Samples where a
+    thread waits (IDLE_TOPS) are dropped; the others tell where that thread's CPU time goes,
+    and are scaled to the CPU time the thread really used (its pthread CPU clock). While it
+    records, the GIL switch interval is 0.5 ms, so a busy event loop is seen mid-callback.
+    Results: per-function own and inclusive CPU, and collapsed stacks (flamegraph.pl,
+    speedscope)."""
+
+    def __init__(self, interval: float = 0.003) -> None:
+        import threading
+
+        self.interval = interval
+        self.on = threading.Event()
+        self.stacks: Counter = Counter()  # (thread, frames...) -> busy samples
+        self.cpu: Counter = Counter()  # thread name -> cpu ns while recording
+        self.idle: Counter = Counter()  # thread name -> idle samples
+        self.lock = threading.Lock()
+        self.switch = sys.getswitchinterval()
+        threading.Thread(target=self._run, name="bench-sampler", daemon=True).start()
+
+    def start(self) -> None:
+        sys.setswitchinterval(0.0005)
+        self.on.set()
+
+    def stop(self) -> None:
+        self.on.clear()
+        sys.setswitchinterval(self.switch)
+
+    def _run(self) -> None:
+        import threading
+
+        me = threading.get_ident()
+        clocks: dict[int, int] = {}
+        last: dict[int, int] = {}
+        while True:
+            if not self.on.wait(0.2):
+                last.clear()
+                continue
+            time.sleep(self.interval)
+            frames = sys._current_frames()
+            names = {t.ident: t.name for t in threading.enumerate()}
+            with self.lock:
+                for tid, frame in frames.items():
+                    if tid == me:
+                        continue
+                    name = names.get(tid, "?").split("_")[0]
+                    try:
+                        clk = clocks.get(tid) or clocks.setdefault(
+                            tid, time.pthread_getcpuclockid(tid)
+                        )
+                        cpu = time.clock_gettime_ns(clk)
+                    except (OSError, OverflowError):
+                        continue
+                    before = last.get(tid)
+                    last[tid] = cpu
+                    if before is not None and cpu > before:
+                        self.cpu[name] += cpu - before
+                    code = frame.f_code
+                    top = f"{_short(code.co_filename)}:{code.co_name}"
+                    if top in IDLE_TOPS:
+                        self.idle[name] += 1
+                        continue
+                    stack = []
+                    f = frame
+                    while f is not None and len(stack) < 60:
+                        code = f.f_code
+                        stack.append(f"{_short(code.co_filename)}:{code.co_name}")
+                        f = f.f_back
+                    self.stacks[(name, *reversed(stack))] += 1
+
+    def dump(self, prefix: str) -> None:
+        with self.lock:
+            stacks, cpu, idle = self.stacks, self.cpu, self.idle
+            self.stacks, self.cpu, self.idle = Counter(), Counter(), Counter()
+        busy: Counter = Counter()
+        for stack, n in stacks.items():
+            busy[stack[0]] += n
+        # each busy sample of a thread stands for an equal share of that thread's CPU time
+        weight = {t: cpu[t] / busy[t] for t in busy if busy[t]}
+        total = sum(cpu[t] for t in busy) or 1
+        own: Counter = Counter()
+        incl: Counter = Counter()
+        weighted: Counter = Counter()
+        for stack, n in stacks.items():
+            ns = n * weight.get(stack[0], 0)
+            weighted[stack] = ns
+            own[stack[-1]] += ns
+            for fn in set(stack[1:]):
+                incl[fn] += ns
+        lines = [
+            f"CPU profile (sampled, all threads): {sum(cpu.values()) / 1e9:.2f} CPU-s, "
+            f"{sum(busy.values())} busy samples",
+            "per thread (CPU s, busy/idle samples): "
+            + ", ".join(
+                f"{t} {cpu[t] / 1e9:.2f} s ({busy[t]}/{idle[t]})" for t, _ in cpu.most_common()
+            ),
+            "",
+            "own CPU (the function itself, or C code it called, was running):",
+        ]
+        lines += [f"  {100 * v / total:5.1f}%  {fn}" for fn, v in own.most_common(35)]
+        lines += ["", "inclusive CPU (the function was on the stack):"]
+        lines += [f"  {100 * v / total:5.1f}%  {fn}" for fn, v in incl.most_common(60)]
+        Path(f"{prefix}.txt").write_text("\n".join(lines) + "\n")
+        Path(f"{prefix}.collapsed").write_text(
+            "".join(
+                f"{';'.join(st)} {int(ns // 1000)}\n"
+                for st, ns in weighted.most_common()
+                if ns >= 1000
+            )
+        )
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", "/lib/python3", "/work/main/"):
+        i = path.find(marker)
+        if i >= 0:
+            return path[i + len(marker) :].lstrip("/").removeprefix(".11/")
+    return path
+
+
+def serve_profiled(tool: str, prefix: str, uvicorn_args: list[str]) -> None:
+    """`chat_load.py _serve sample|cprofile PREFIX uvicorn-args...`: uvicorn, profiled between
+    SIGUSR1 (start) and SIGUSR2 (stop and write PREFIX.<n>.txt and the raw data, then
+    PREFIX.<n>.done). `sample`: all threads, CPU-weighted stack samples, no slowdown;
+    `cprofile`: the event-loop thread only, deterministic, about twice as slow."""
+    import threading
 
     from uvicorn.main import main as uvicorn_main
 
-    prof = cProfile.Profile()
-    signal.signal(signal.SIGUSR1, lambda *_: prof.enable())
-    signal.signal(signal.SIGUSR2, lambda *_: prof.disable())
+    dumps = [0]
+    if tool == "cprofile":
+        import cProfile
+        import io
+        import pstats
+
+        prof = [cProfile.Profile()]
+
+        def start(*_: object) -> None:
+            prof[0].enable()
+
+        def write(n: int, p: cProfile.Profile) -> None:
+            p.dump_stats(f"{prefix}.{n}.prof")
+            buf = io.StringIO()
+            st = pstats.Stats(f"{prefix}.{n}.prof", stream=buf)
+            st.sort_stats("tottime").print_stats(35)
+            st.sort_stats("cumulative").print_stats(45)
+            Path(f"{prefix}.{n}.txt").write_text(buf.getvalue())
+            Path(f"{prefix}.{n}.done").touch()
+
+        def stop(*_: object) -> None:
+            p = prof[0]
+            p.disable()
+            prof[0] = cProfile.Profile()
+            dumps[0] += 1
+            threading.Thread(target=write, args=(dumps[0], p)).start()
+
+    else:
+        sampler = ThreadSampler()
+
+        def start(*_: object) -> None:
+            sampler.start()
+
+        def write(n: int) -> None:
+            sampler.dump(f"{prefix}.{n}")
+            Path(f"{prefix}.{n}.done").touch()
+
+        def stop(*_: object) -> None:
+            sampler.stop()
+            dumps[0] += 1
+            threading.Thread(target=write, args=(dumps[0],)).start()
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
     # uvicorn re-raises the SIGTERM it caught once it has shut down; with the default handler
-    # that would kill the process before the stats are written.
+    # that would kill the process before anything pending is written.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    try:
-        uvicorn_main.main(args=uvicorn_args, standalone_mode=False)
-    finally:
-        prof.disable()
-        prof.dump_stats(out)
+    uvicorn_main.main(args=uvicorn_args, standalone_mode=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -1414,9 +1634,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--profile",
         metavar="DIR",
         nargs="?",
-        const="bench/profiles",
-        help="run the product's servers under cProfile (recording only the measured "
-        "--rate step); writes DIR/<server>.prof and .txt",
+        const=str(ROOT / "var" / "bench-profiles"),
+        help="profile the product's servers while conversations open and during the measured "
+        "--rate step: DIR/<server>-open.txt, DIR/<server>-step.txt (+ .collapsed or .prof); "
+        "DIR defaults to var/bench-profiles",
     )
     p.add_argument(
         "--contention-retries",
@@ -1424,6 +1645,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=2,
         help="repeat a failed step (after waiting for a quiet machine) this many times when other "
         f"processes used over {CONTENDED_PERCENT:.0f}%% of a core during it",
+    )
+    p.add_argument(
+        "--profile-tool",
+        choices=["sample", "cprofile"],
+        default="sample",
+        help="sample: all threads, CPU-weighted stack samples, no slowdown; cprofile: the "
+        "event-loop thread only, deterministic, about twice as slow",
     )
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, SQLite file)")
     a = p.parse_args(argv)
@@ -1437,7 +1665,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_serve"]:
-        serve_profiled(argv[1], argv[2:])
+        serve_profiled(argv[1], argv[2], argv[3:])
         return 0
     args = parse_args(argv)
     nofile = raise_nofile()

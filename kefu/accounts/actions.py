@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core.clock import Clock, system_clock
 from kefu.core.errors import ActionError, PermissionDenied
-from kefu.realtime.events import AgentStatusChanged, agent_group
+from kefu.realtime.events import AgentChanged, AgentStatusChanged, agent_group, supervisors_group
 from kefu.realtime.publish import publish_on_commit
 
 from .models import AgentProfile, AgentStatus, AgentStatusChange, ApiToken, LoginFailure, LoginLock
@@ -20,6 +20,28 @@ from .models import AgentProfile, AgentStatus, AgentStatusChange, ApiToken, Logi
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = dt.timedelta(minutes=15)
 LOCKOUT_DURATION = dt.timedelta(minutes=15)
+
+
+def publish_agent_load(user_id: int) -> None:
+    """Tell the supervisors of the agent's shops their status and load (after commit)."""
+    profile = AgentProfile.objects.filter(user_id=user_id).first()
+    if profile is None:
+        return
+    shop_ids = list(profile.shops.values_list("id", flat=True))
+    if not shop_ids:
+        return
+    publish_on_commit(
+        AgentChanged(
+            groups=tuple(supervisors_group(shop_id) for shop_id in shop_ids),
+            agent={
+                "user_id": user_id,
+                "name": profile.display_name,
+                "status": profile.status,
+                "active_count": profile.active_count,
+                "max_concurrent": profile.max_concurrent,
+            },
+        )
+    )
 
 
 def set_agent_status(user, status: str, *, clock: Clock = system_clock) -> AgentProfile:
@@ -37,6 +59,7 @@ def set_agent_status(user, status: str, *, clock: Clock = system_clock) -> Agent
             profile.save(update_fields=["status", "status_changed_at"])
             AgentStatusChange.objects.create(user=user, status=status, at=now)
         publish_on_commit(AgentStatusChanged(groups=(agent_group(user.id),), status=status))
+        publish_agent_load(user.id)
         if status == AgentStatus.ONLINE:
             routing_actions.fill_agent_capacity(user.id, clock=clock)
     return profile

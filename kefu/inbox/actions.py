@@ -89,6 +89,7 @@ def ingest_messages(
                 "first_customer_message_at",
                 "first_response_at",
                 "hold_until",
+                "shop__max_message_chars",
             )
         }
         stored = {
@@ -155,6 +156,13 @@ def _refusal(request: IngestRequest, conversation: dict | None) -> ActionError |
             return NotFound(_("Conversation not found."))
     if conversation["status"] == Status.CLOSED:
         return ActionError(_("This conversation is closed."), code="closed")
+    limit = conversation["shop__max_message_chars"]
+    if len(request.text) > limit:
+        return ActionError(
+            _("The message is too long: %(length)d characters, at most %(limit)d.")
+            % {"length": len(request.text), "limit": limit},
+            code="text_too_long",
+        )
     return None
 
 

@@ -258,7 +258,8 @@ class AgentConsumer(BaseConsumer):
             hold = _int(hold, "hold_seconds", 1)
             if hold > MAX_HOLD_SECONDS:
                 raise ActionError(_("A promised time can be at most one hour."), code="bad_frame")
-        text = clean_message_text(frame.get("text"), 5000)
+        # The shop's own limit is checked by the ingest, which knows the shop.
+        text = clean_message_text(frame.get("text"), MAX_FRAME_BYTES)
         result = await writer().submit(
             inbox_actions.IngestRequest(
                 conversation_id=conversation_id,

@@ -66,6 +66,17 @@ class AgentStatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AgentChanged(Event):
+    """An agent's status or load changed; to the supervisors of their shops."""
+
+    type: ClassVar[str] = "agent"
+    agent: dict[str, Any] = field(default_factory=dict)
+
+    def frame(self) -> dict[str, Any]:
+        return {"type": "agent", "agent": self.agent}
+
+
+@dataclass(frozen=True, slots=True)
 class QueueChanged(Event):
     type: ClassVar[str] = "queue"
     shop_id: int = 0

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from kefu.accounts import actions as account_actions
 from kefu.accounts import queries as accounts_queries
 from kefu.accounts.models import AgentProfile, AgentStatus
 from kefu.core.clock import Clock, system_clock
@@ -132,6 +133,13 @@ def _assign(
         at=now,
     )
     summary = conversation_summary(conversation)
+    if actor is not None and (note or kind == EventKind.TRANSFERRED):
+        # The receiving agent sees who handed it over and why.
+        actor_profile = getattr(actor, "agent_profile", None)
+        summary["transfer"] = {
+            "note": note,
+            "by_name": actor_profile.display_name if actor_profile else actor.get_username(),
+        }
     publish_on_commit(ConversationChanged(groups=(agent_group(profile.user_id),), summary=summary))
     publish_on_commit(
         ConversationChanged(
@@ -140,6 +148,7 @@ def _assign(
     )
     if was_queued:
         _publish_queue(conversation.shop_id)
+    account_actions.publish_agent_load(profile.user_id)
 
 
 def _enqueue(conversation: Conversation, group: SkillGroup, *, clock: Clock, actor=None) -> None:
@@ -180,6 +189,7 @@ def release_conversation(conversation: Conversation, *, clock: Clock = system_cl
         AgentProfile.objects.filter(user_id=conversation.agent_id, active_count__gt=0).update(
             active_count=F("active_count") - 1
         )
+        account_actions.publish_agent_load(conversation.agent_id)
     if QueueEntry.objects.filter(conversation=conversation).delete()[0]:
         _publish_queue(conversation.shop_id)
 

@@ -22,6 +22,7 @@ from kefu.customers import queries as customer_queries
 
 from .. import actions
 from ..models import Channel, SenderType
+from ..serializers import conversation_public
 
 SALT = "kefu.widget.visitor"
 SESSIONS_PER_IP_PER_HOUR = 120
@@ -82,6 +83,7 @@ def start_session(shop_slug: str, old_token: str | None, ip: str | None, name: s
         "visitor_id": visitor_id,
         "shop": {"name": shop.name, "slug": shop.slug, "greeting": shop.greeting},
         "conversation_id": conversation.id if conversation else None,
+        "conversation": conversation_public(conversation) if conversation else None,
         "limits": {"max_message_chars": shop.max_message_chars},
     }
 

@@ -186,3 +186,16 @@ def test_concurrent_writers_never_share_a_seq(clock):
     )
     assert seqs == list(range(1, 103))
     assert Conversation.objects.get(id=conversation.id).last_seq == 102
+
+
+def test_agent_messages_obey_the_shops_length_limit(clock):
+    shop = f.make_shop(max_message_chars=20)
+    agent = f.make_agent(shop)
+    conversation = f.open_conversation(shop, f.make_customer(shop), clock=clock)
+    result = actions.ingest_message(agent_says(conversation, agent, "long", "好" * 21), clock)
+    assert result.error.code == "text_too_long" and result.message is None
+    assert not Message.objects.filter(client_id="long").exists()
+    assert (
+        actions.ingest_message(agent_says(conversation, agent, "ok", "好" * 20), clock).error
+        is None
+    )

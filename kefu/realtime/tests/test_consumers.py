@@ -234,3 +234,20 @@ async def test_demo_loads_idempotently():
     await db(load_demo)()
     await db(load_demo)()
     assert await db(Conversation.objects.filter(status="closed").count)() == 2
+
+
+async def test_supervisor_sees_agent_status_and_load_live(sockets):
+    shop = await db(f.make_shop)()
+    supervisor = await db(f.make_agent)(shop, role="supervisor", status="offline")
+    agent = await db(f.make_agent)(shop, status="offline", capacity=4)
+    board = await sockets("/ws/agent/", await agent_cookie(supervisor))
+    workbench = await sockets("/ws/agent/", await agent_cookie(agent))
+    await workbench.send({"type": "status", "status": "online"})
+    online = await board.expect("agent", where=lambda f: f["agent"]["user_id"] == agent.id)
+    assert (online["agent"]["status"], online["agent"]["active_count"]) == ("online", 0)
+    customer, _ = await widget(sockets, shop)
+    await customer.send({"type": "send", "client_id": "c1", "text": "在吗"})
+    loaded = await board.expect(
+        "agent", where=lambda f: f["agent"]["user_id"] == agent.id and f["agent"]["active_count"]
+    )
+    assert (loaded["agent"]["active_count"], loaded["agent"]["max_concurrent"]) == (1, 4)

@@ -213,4 +213,26 @@ def test_assignment_publishes_to_agent_and_customer(clock, django_capture_on_com
         ("message", (f"conversation.{conversation.id}",)),
         ("conversation", (f"agent.{agent.id}",)),
         ("conversation", (f"conversation.{conversation.id}",)),
+        ("agent", (f"shop.{shop.id}.supervisors",)),
     ]
+
+
+def test_transfer_tells_the_receiving_agent_who_and_why(clock, django_capture_on_commit_callbacks):
+    shop = f.make_shop()
+    first = f.make_agent(shop, name="小王")
+    conversation = f.open_conversation(shop, f.make_customer(shop), clock=clock)
+    second = f.make_agent(shop, "after_sales")
+
+    def transfer():
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.transfer_conversation(
+                first, conversation.id, to_agent_id=second.id, note="客户要退货，已核实签收"
+            )
+
+    _, events = collecting(transfer)
+    to_second = [e for e in events if e.groups == (f"agent.{second.id}",)]
+    assert [e.summary["transfer"] for e in to_second] == [
+        {"note": "客户要退货，已核实签收", "by_name": "小王"}
+    ]
+    to_first = [e for e in events if e.groups == (f"agent.{first.id}",)]
+    assert [e.summary["agent_id"] for e in to_first] == [second.id]

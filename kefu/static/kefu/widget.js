@@ -215,6 +215,11 @@ async function startSession(oldToken) {
   W.greeting = data.shop?.greeting || "";
   W.maxChars = data.limits?.max_message_chars || W.maxChars;
   if (data.conversation_id && data.conversation_id !== W.conversationId) switchConversation(data.conversation_id);
+  if (data.conversation) {
+    // Who serves this conversation, already after a reload.
+    W.agentName = data.conversation.agent_name || W.agentName;
+    setStatus(data.conversation.status);
+  }
   setText(shopNameEl, W.shopName);
   renderGreeting();
   updateCounter();

@@ -195,6 +195,9 @@ function onFrame(frame) {
     case "queue":
       onQueueFrame(frame);
       break;
+    case "agent":
+      onAgentFrame(frame.agent);
+      break;
     default:
       break; // pong and future frame types
   }
@@ -374,6 +377,12 @@ function onConversationFrame(s) {
   } else if (conv) {
     applySummary(conv, s);
     if (conv.mine && !conv.leaving) leave(conv, s.status === "closed" ? "closed" : "transferred");
+  }
+  if (mineNow && s.transfer && state.ready) {
+    const note = s.transfer.note
+      ? interpolate(gettext("Transferred to you by %(by)s: %(note)s"), { by: s.transfer.by_name, note: s.transfer.note }, true)
+      : interpolate(gettext("Transferred to you by %s."), [s.transfer.by_name]);
+    toast(note, "note");
   }
   const current = state.convs.get(s.id);
   if (current && current.id === state.selectedId) {
@@ -1264,6 +1273,19 @@ async function loadAgents() {
   } catch {
     return;
   }
+  renderAgents();
+}
+
+// A live `agent` frame: one agent's status or load changed.
+function onAgentFrame(agent) {
+  if (!state.supervisor || !agent) return;
+  const row = state.agents.find((a) => a.user_id === agent.user_id);
+  if (!row) return; // a new agent: the next full load shows them
+  Object.assign(row, agent);
+  renderAgents();
+}
+
+function renderAgents() {
   $("agent-board").replaceChildren(
     ...state.agents.map((a) => {
       const ratio = a.max_concurrent ? Math.min(1, a.active_count / a.max_concurrent) : 0;
@@ -1399,7 +1421,7 @@ function updateTitle() {
 function toast(message, kind = "info") {
   const el = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status", text: message });
   $("toasts").append(el);
-  setTimeout(() => el.remove(), kind === "error" ? 8000 : 4000);
+  setTimeout(() => el.remove(), { error: 8000, note: 15000 }[kind] || 4000);
 }
 
 // --- Keyboard ------------------------------------------------------------------------
