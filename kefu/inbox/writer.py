@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
+from kefu.core.db import retry_on_conflict
 from kefu.core.errors import ActionError
 from kefu.realtime.publish import collecting, send_events
 
@@ -67,7 +68,7 @@ class IngestWriter:
 def _store(requests: list[actions.IngestRequest]):
     close_old_connections()
     try:
-        return collecting(actions.ingest_messages, requests)
+        return collecting(retry_on_conflict, actions.ingest_messages, requests)
     except Exception:
         if len(requests) == 1:
             raise
@@ -76,7 +77,9 @@ def _store(requests: list[actions.IngestRequest]):
         results, events = [], []
         for request in requests:
             try:
-                (result,), published = collecting(actions.ingest_messages, [request])
+                (result,), published = collecting(
+                    retry_on_conflict, actions.ingest_messages, [request]
+                )
             except Exception as error:  # noqa: BLE001
                 logger.exception("ingest failed for one message: %s", error)
                 result = actions.IngestResult(

@@ -16,6 +16,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from kefu.core.db import retry_on_conflict
+
 from .events import Event, encode
 
 T = TypeVar("T")
@@ -48,7 +50,9 @@ def collecting(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, list
 
 async def run_action(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """From the event loop: run a sync action in the database thread, then publish."""
-    result, events = await database_sync_to_async(collecting)(fn, *args, **kwargs)
+    result, events = await database_sync_to_async(collecting)(
+        retry_on_conflict, fn, *args, **kwargs
+    )
     await send_events(events)
     return result
 

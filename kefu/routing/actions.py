@@ -37,8 +37,12 @@ from .models import QueueEntry, SkillGroup
 from .rules import choose_group
 
 
-def _locked(queryset):
-    return queryset.select_for_update() if connection.features.has_select_for_update else queryset
+def _locked(queryset, *, skip_locked: bool = False):
+    """Lock the rows of the queried model only (never the joined tables: a
+    join must not lock a shop or a conversation by accident)."""
+    if not connection.features.has_select_for_update:
+        return queryset  # SQLite: BEGIN IMMEDIATE already serialises writers
+    return queryset.select_for_update(of=("self",), skip_locked=skip_locked)
 
 
 def _available(profile: AgentProfile | None) -> bool:
@@ -205,10 +209,12 @@ def fill_agent_capacity(user_id: int, *, clock: Clock = system_clock) -> int:
         group_ids = list(profile.skill_groups.values_list("id", flat=True))
         shop_ids = list(profile.shops.values_list("id", flat=True))
         while _available(profile):
+            # skip_locked: two agents freeing up at once take different entries.
             entry = _locked(
                 QueueEntry.objects.filter(group_id__in=group_ids, shop_id__in=shop_ids)
                 .select_related("conversation__customer", "conversation__shop", "group")
-                .order_by("-vip", "enqueued_at", "id")
+                .order_by("-vip", "enqueued_at", "id"),
+                skip_locked=True,
             ).first()
             if entry is None:
                 break
