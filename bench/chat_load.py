@@ -59,6 +59,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -517,14 +518,14 @@ def run_setup(
     if migrate:
         t = perf()
         with (logdir / "migrate.log").open("wb") as out:
-            r = subprocess.run(
+            mig = subprocess.run(
                 [*kefu_cmd(), "migrate", "--noinput"],
                 cwd=ROOT,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        if r.returncode:
+        if mig.returncode:
             raise RuntimeError(f"migrate failed:\n{tail(logdir / 'migrate.log')}")
         log(f"migrated in {perf() - t:.1f} s")
     t = perf()
@@ -577,7 +578,7 @@ class Conn:
     )
 
     def __init__(self, is_agent: bool, idx: int, url: str, headers: dict[str, str]) -> None:
-        self.ws = None
+        self.ws: Any = None
         self.is_agent = is_agent
         self.idx = idx
         self.url = url
@@ -627,6 +628,7 @@ class Load:
         self.contention_retries = 2
         self.meter = CpuMeter()  # client only, when the servers are not ours (--url)
         self.heartbeat: asyncio.Task | None = None
+        self.own_echoes = 0  # message frames of a socket's own side (the sender's echo)
 
     # -- connections --------------------------------------------------------------
     async def connect_all(self, spread: float = 0.0, concurrency: int = 100) -> None:
@@ -772,6 +774,7 @@ class Load:
                     st = m.get("sender_type")
                     if is_agent:
                         if st != "customer":
+                            self.own_echoes += st == "agent"
                             continue
                         cid = m.get("client_id")
                         t0 = pending.pop(cid, None)
@@ -801,6 +804,7 @@ class Load:
                             pending.pop(rcid, None)
                     else:
                         if st != "agent":
+                            self.own_echoes += st == "customer"
                             continue
                         cid = m.get("client_id")
                         t0 = pending.pop(cid, None)
@@ -855,15 +859,26 @@ class Load:
         # UUID-shaped: <run>-<step>-4000-<kind>000-<n>; kind 8 = customer, 9 = reply, a = opener
         return f"{self.run}-{self.step_no:04x}-4000-{kind}000-{n:012x}"
 
-    async def open_conversations(self, rate: float, timeout: float) -> dict:
-        """Every customer sends one message; wait until every conversation has an agent."""
+    async def open_conversations(self, rate: float, timeout: float, window: int = 50) -> dict:
+        """Every customer sends one message, at most `rate` per second and at most `window`
+        still unanswered (so a slow server is not buried under a backlog it has to work off
+        first); then wait until every conversation has an agent."""
         t = perf()
         interval = 1.0 / rate
         start = perf()
+        outstanding: list[Conn] = []
+        last_answer = perf()
         for i, c in enumerate(self.customers):
+            while len(outstanding) >= window and perf() - last_answer < timeout:
+                await asyncio.sleep(0.005)
+                still = [x for x in outstanding if x.conv_id is None]
+                if len(still) < len(outstanding):
+                    last_answer = perf()
+                outstanding = still
             cid = self._cid("a", i)
             self.opener_ids.add(cid)
             await c.ws.send(C_HEAD + cid.encode() + C_TAIL, text=True)
+            outstanding.append(c)
             delay = start + (i + 1) * interval - perf()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -985,7 +1000,7 @@ class Load:
         delivered = len(lat_all)
         errors = sum(self.errors.values()) - err0
         closed = self.closed_count() - closed0
-        res = {
+        res: dict[str, Any] = {
             "rate": round(rate, 1),
             "duration_s": round(t_stop - t0, 2),
             "sent": sent_c + sent_a,
@@ -1105,6 +1120,9 @@ class Load:
                     hi = mid
                 if self.closed_count():
                     break
+        elif failed_rate is None and best is not None:
+            best["capped"] = True  # every step held: the answer is only a lower bound
+            log(f"{self.label}: every step held up to --max-rate; {best['rate']:.0f} is a floor")
         return best, steps
 
 
@@ -1175,7 +1193,9 @@ async def drive(
             stack.profile_begin("open")
         await load.connect_all(spread=args.open_spread)
         load.start_heartbeat(args.ping_interval)
-        out["warmup"] = await load.open_conversations(args.open_rate, open_timeout)
+        out["warmup"] = await load.open_conversations(
+            args.open_rate, open_timeout, args.open_window
+        )
         if profile and stack:
             stack.profile_end()
             stack.profile_collect()
@@ -1209,19 +1229,19 @@ def run_product(args, runner) -> dict:
         if args.setup_json:
             setup = json.loads(Path(args.setup_json).read_text().strip().splitlines()[-1])
         else:
-            logdir = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
-            setup = run_setup(
-                dict(
-                    os.environ,
-                    DJANGO_SETTINGS_MODULE=os.environ.get(
-                        "DJANGO_SETTINGS_MODULE", "kefu.settings.dev"
+            with tempfile.TemporaryDirectory(prefix="kefu-bench-") as logdir:
+                setup = run_setup(
+                    dict(
+                        os.environ,
+                        DJANGO_SETTINGS_MODULE=os.environ.get(
+                            "DJANGO_SETTINGS_MODULE", "kefu.settings.dev"
+                        ),
                     ),
-                ),
-                args.customers,
-                args.agents,
-                migrate=False,
-                logdir=logdir,
-            )
+                    args.customers,
+                    args.agents,
+                    migrate=False,
+                    logdir=Path(logdir),
+                )
         mode = "url"
     else:
         stack = Stack(
@@ -1291,7 +1311,9 @@ def run_product(args, runner) -> dict:
     }
     if stack and stack.warnings:
         res["warnings"] = stack.warnings
+    res["own_echo"] = load.own_echoes > 0
     res["frames"] = {
+        "own_echoes": load.own_echoes,
         "errors_by_code": dict(load.errors),
         "other_types": dict(load.other_types),
         "socket_closes": dict(load.closes),
@@ -1302,11 +1324,12 @@ def run_product(args, runner) -> dict:
     return res
 
 
-def run_ceiling(args, runner) -> dict:
+def run_ceiling(args, runner, echo: bool) -> dict:
     stack = Stack(keep=args.keep, ws=args.ws)
     stack.server_ping_interval = args.server_ping_interval
     try:
-        url = stack.start_uvicorn("relay", "relay_app:app", server_env({}), app_dir=BENCH)
+        env = server_env({"KEFU_RELAY_ECHO": "1" if echo else "0"})
+        url = stack.start_uvicorn("relay", "relay_app:app", env, app_dir=BENCH)
         customers, agents = relay_conns(url, args.customers, args.agents)
         load = Load(customers, agents, url, url, "relay")
         load.contention_retries = args.contention_retries
@@ -1344,8 +1367,8 @@ class ThreadSampler:
     """A CPU profile of every thread of this process, without tracing: every few milliseconds
     a helper thread looks at each other thread's stack (sys._current_frames). Samples where a
     thread waits (IDLE_TOPS) are dropped; the others tell where that thread's CPU time goes,
-    and are scaled to the CPU time the thread really used (its pthread CPU clock). While it
-    records, the GIL switch interval is 0.5 ms, so a busy event loop is seen mid-callback.
+    and are scaled to the CPU time the thread really used (its pthread CPU clock). The
+    main thread (the event loop) is sampled by a CPU-time timer signal instead.
     Results: per-function own and inclusive CPU, and collapsed stacks (flamegraph.pl,
     speedscope)."""
 
@@ -1354,20 +1377,46 @@ class ThreadSampler:
 
         self.interval = interval
         self.on = threading.Event()
-        self.stacks: Counter = Counter()  # (thread, frames...) -> busy samples
+        self.stacks: Counter = Counter()  # (thread, frames...) -> CPU ns (main: samples)
         self.cpu: Counter = Counter()  # thread name -> cpu ns while recording
         self.idle: Counter = Counter()  # thread name -> idle samples
+        self.errors: Counter = Counter()  # threads whose CPU clock could not be read
         self.lock = threading.Lock()
         self.switch = sys.getswitchinterval()
         threading.Thread(target=self._run, name="bench-sampler", daemon=True).start()
 
     def start(self) -> None:
-        sys.setswitchinterval(0.0005)
+        # the event loop's thread is sampled by a CPU-time timer signal, whose handler runs in
+        # that thread and is handed the interrupted frame: a helper thread would mostly see
+        # the loop idle, as it only gets the GIL when the loop releases it
+        signal.signal(signal.SIGPROF, self._on_prof)
+        signal.setitimer(signal.ITIMER_PROF, self.interval, self.interval)
+        # the helper thread also needs the GIL to look: with the default 5 ms switch interval
+        # it would mostly get it when a thread lets it go (a database call), not mid-Python
+        self.switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.0002)
         self.on.set()
 
     def stop(self) -> None:
-        self.on.clear()
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
         sys.setswitchinterval(self.switch)
+        self.on.clear()
+
+    def _on_prof(self, _signum: int, frame) -> None:
+        if frame is None or not self.on.is_set():
+            return
+        code = frame.f_code
+        top = f"{_short(code.co_filename)}:{code.co_name}"
+        if top in IDLE_TOPS:
+            return
+        stack: list[str] = []
+        f = frame
+        while f is not None and len(stack) < 60:
+            code = f.f_code
+            stack.append(f"{_short(code.co_filename)}:{code.co_name}:{f.f_lineno}")
+            f = f.f_back
+        with self.lock:
+            self.stacks[("MainThread", *reversed(stack))] += 1
 
     def _run(self) -> None:
         import threading
@@ -1388,37 +1437,45 @@ class ThreadSampler:
                         continue
                     name = names.get(tid, "?").split("_")[0]
                     try:
-                        clk = clocks.get(tid) or clocks.setdefault(
-                            tid, time.pthread_getcpuclockid(tid)
-                        )
-                        cpu = time.clock_gettime_ns(clk)
-                    except (OSError, OverflowError):
+                        try:
+                            cpu = time.clock_gettime_ns(clocks[tid])
+                        except (KeyError, OSError):
+                            # new thread, or a new thread that reuses a dead one's ident
+                            clocks[tid] = time.pthread_getcpuclockid(tid)
+                            last.pop(tid, None)
+                            cpu = time.clock_gettime_ns(clocks[tid])
+                    except (OSError, OverflowError) as e:
+                        self.errors[f"{name}: {type(e).__name__}: {e}"] += 1
                         continue
                     before = last.get(tid)
                     last[tid] = cpu
-                    if before is not None and cpu > before:
-                        self.cpu[name] += cpu - before
+                    used = cpu - before if before is not None and cpu > before else 0
+                    self.cpu[name] += used
+                    if name == "MainThread":
+                        continue  # sampled by _on_prof
                     code = frame.f_code
                     top = f"{_short(code.co_filename)}:{code.co_name}"
-                    if top in IDLE_TOPS:
+                    if top in IDLE_TOPS or not used:
+                        # waiting, or not run since the last look (e.g. waiting for the GIL)
                         self.idle[name] += 1
                         continue
-                    stack = []
+                    stack: list[str] = []
                     f = frame
                     while f is not None and len(stack) < 60:
                         code = f.f_code
-                        stack.append(f"{_short(code.co_filename)}:{code.co_name}")
+                        stack.append(f"{_short(code.co_filename)}:{code.co_name}:{f.f_lineno}")
                         f = f.f_back
-                    self.stacks[(name, *reversed(stack))] += 1
+                    # the CPU it used since the last look goes to where it is now
+                    self.stacks[(name, *reversed(stack))] += used
 
     def dump(self, prefix: str) -> None:
         with self.lock:
-            stacks, cpu, idle = self.stacks, self.cpu, self.idle
+            stacks, cpu = self.stacks, self.cpu
             self.stacks, self.cpu, self.idle = Counter(), Counter(), Counter()
         busy: Counter = Counter()
         for stack, n in stacks.items():
             busy[stack[0]] += n
-        # each busy sample of a thread stands for an equal share of that thread's CPU time
+        # scale each thread's samples (CPU ns; main thread: timer samples) to its CPU time
         weight = {t: cpu[t] / busy[t] for t in busy if busy[t]}
         total = sum(cpu[t] for t in busy) or 1
         own: Counter = Counter()
@@ -1427,18 +1484,19 @@ class ThreadSampler:
         for stack, n in stacks.items():
             ns = n * weight.get(stack[0], 0)
             weighted[stack] = ns
-            own[stack[-1]] += ns
-            for fn in set(stack[1:]):
+            funcs = [fr.rsplit(":", 1)[0] for fr in stack[1:]]  # tables: per function
+            own[funcs[-1]] += ns
+            for fn in set(funcs):
                 incl[fn] += ns
         lines = [
-            f"CPU profile (sampled, all threads): {sum(cpu.values()) / 1e9:.2f} CPU-s, "
-            f"{sum(busy.values())} busy samples",
-            "per thread (CPU s, busy/idle samples): "
-            + ", ".join(
-                f"{t} {cpu[t] / 1e9:.2f} s ({busy[t]}/{idle[t]})" for t, _ in cpu.most_common()
-            ),
+            f"CPU profile (sampled, all threads): {sum(cpu.values()) / 1e9:.2f} CPU-s",
+            "per thread: " + ", ".join(f"{t} {v / 1e9:.2f} CPU-s" for t, v in cpu.most_common()),
+            "Threads contend for the GIL: time a thread spends waiting for it is not its CPU "
+            "time, but the other threads' work shows up at the points where they let it go.",
+            *(f"could not read a CPU clock: {e} ({n}x)" for e, n in self.errors.items()),
             "",
-            "own CPU (the function itself, or C code it called, was running):",
+            "own CPU (the function itself, or C code it called, was running; collapsed stacks "
+            "with line numbers in the .collapsed file):",
         ]
         lines += [f"  {100 * v / total:5.1f}%  {fn}" for fn, v in own.most_common(35)]
         lines += ["", "inclusive CPU (the function was on the stack):"]
@@ -1601,9 +1659,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="conversations opened per second before measuring",
     )
     p.add_argument(
+        "--open-window",
+        type=int,
+        default=50,
+        help="at most this many conversations being opened (first message sent, not answered)",
+    )
+    p.add_argument(
         "--open-timeout",
         type=float,
-        default=30.0,
+        default=120.0,
         help="give up opening conversations after this many seconds without progress",
     )
     p.add_argument(
@@ -1617,6 +1681,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--server-ping-interval",
         type=float,
         help="uvicorn --ws-ping-interval for product and relay (default: uvicorn's, 20 s)",
+    )
+    p.add_argument(
+        "--relay-echo",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="the relay echoes each message to its sender's socket: auto = as the product did "
+        "in this run (on when the product was not run)",
     )
     p.add_argument(
         "--ping-interval",
@@ -1700,6 +1771,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_to_ceiling": None,
     }
     rc = 0
+    product_echo: bool | None = None
     try:
         with runner:
             if not args.ceiling_only:
@@ -1708,6 +1780,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"rate {args.rate:.0f} msg/s for {args.duration:.0f} s"
                 )
                 prod = run_product(args, runner)
+                product_echo = prod.get("own_echo")
                 main_step = prod.get("main") or {}
                 result["mode"] = prod["mode"]
                 result["connections"] = prod["setup"]["customers"] + prod["setup"]["agents"]
@@ -1738,19 +1811,41 @@ def main(argv: list[str] | None = None) -> int:
                     result["warnings"] = prod["warnings"]
                 if args.find_max:
                     best = prod.get("best")
-                    result["max_sustained_msgs_per_s"] = best["rate"] if best else 0
+                    ran = bool(prod.get("steps"))
+                    result["max_sustained_msgs_per_s"] = (
+                        best["rate"] if best else (0 if ran else None)
+                    )
                     result["max_sustained_p99_ms"] = best["p99_ms"] if best else None
                     result["product_steps"] = [compact(s) for s in prod.get("steps", [])]
+                    if best and best.get("capped"):
+                        result["max_sustained_capped_by_max_rate"] = True
                 if prod.get("profiles"):
                     result["profiles"] = prod["profiles"]
             if not args.skip_ceiling:
-                log(f"ceiling: bare relay, {args.customers} customers + {args.agents} agents")
-                ceil = run_ceiling(args, runner)
+                if args.relay_echo == "auto":
+                    # the same frames as the product sent: it echoes a message to its sender?
+                    echo = bool(product_echo) if product_echo is not None else True
+                else:
+                    echo = args.relay_echo == "on"
+                result["relay_echo"] = echo
+                log(
+                    f"ceiling: bare relay ({'with' if echo else 'without'} the sender's echo), "
+                    f"{args.customers} customers + {args.agents} agents"
+                )
+                ceil = run_ceiling(args, runner, echo)
                 best = ceil.get("best")
-                result["ceiling_throughput_msgs_per_s"] = best["rate"] if best else 0
+                ran = bool(ceil.get("steps"))
+                result["ceiling_throughput_msgs_per_s"] = (
+                    best["rate"] if best else (0 if ran else None)
+                )
                 result["ceiling_p99_ms"] = best["p99_ms"] if best else None
                 result["ceiling_steps"] = [compact(s) for s in ceil.get("steps", [])]
-            if result["max_sustained_msgs_per_s"] and result["ceiling_throughput_msgs_per_s"]:
+                if best and best.get("capped"):
+                    result["ceiling_capped_by_max_rate"] = True
+            if (
+                result["max_sustained_msgs_per_s"] is not None
+                and result["ceiling_throughput_msgs_per_s"]
+            ):
                 result["ratio_to_ceiling"] = round(
                     result["max_sustained_msgs_per_s"] / result["ceiling_throughput_msgs_per_s"], 3
                 )

@@ -79,7 +79,12 @@ async def ahit(key: str, limit: int, window: int) -> bool:
     if client is None:
         import redis.asyncio as aredis
 
-        client = aredis.Redis.from_url(url, socket_timeout=5)
+        # A blocking pool waits for a free connection instead of raising
+        # "Too many connections" when a burst of visitors arrives at once.
+        pool = aredis.BlockingConnectionPool.from_url(
+            url, max_connections=32, timeout=10, socket_timeout=5
+        )
+        client = aredis.Redis(connection_pool=pool)
         _async_clients[loop] = client
     async with client.pipeline(transaction=False) as pipe:  # type: ignore[attr-defined]
         pipe.incr(wkey)

@@ -48,6 +48,8 @@ class IngestRequest:
     hold_seconds: int | None = None
     # Shops whose conversations this sender supervises (may write to any of them).
     supervised_shop_ids: frozenset[int] = field(default_factory=frozenset)
+    # The sending socket's channel: it has the ack, so the push skips it.
+    origin: str = ""
 
 
 @dataclass(slots=True)
@@ -134,12 +136,17 @@ def ingest_messages(
                 [conversations[i] for i in {m.conversation_id for m in new_messages}], now
             )
     payloads = {id(message): message_dict(message) for message in outcome if message is not None}
+    origins = {id(outcome[i]): r.origin for i, r in enumerate(requests) if outcome[i] is not None}
     for message in new_messages:
         conversation = conversations[message.conversation_id]
         groups = [conversation_group(message.conversation_id)]
         if conversation["agent_id"]:
             groups.append(agent_group(conversation["agent_id"]))
-        publish_on_commit(MessageCreated(groups=tuple(groups), message=payloads[id(message)]))
+        publish_on_commit(
+            MessageCreated(
+                groups=tuple(groups), message=payloads[id(message)], origin=origins[id(message)]
+            )
+        )
     for result, stored_message in zip(results, outcome, strict=True):
         if stored_message is not None:
             result.message = payloads[id(stored_message)]

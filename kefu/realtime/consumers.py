@@ -61,6 +61,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def kefu_event(self, event: dict) -> None:
+        if event.get("origin") == self.channel_name:
+            return  # my own message: already answered by its ack
         await self.send(text_data=event["frame"])
 
     async def send_frame(self, frame: dict) -> None:
@@ -178,7 +180,11 @@ class WidgetConsumer(BaseConsumer):
         if self.conversation_id:
             result = await writer().submit(
                 widget.customer_message(
-                    self.conversation_id, self.context.customer_name, client_id, text
+                    self.conversation_id,
+                    self.context.customer_name,
+                    client_id,
+                    text,
+                    origin=self.channel_name,
                 )
             )
             if not (result.error and result.error.code == "closed"):
@@ -270,6 +276,7 @@ class AgentConsumer(BaseConsumer):
                 sender_name=self.profile.display_name,
                 hold_seconds=hold,
                 supervised_shop_ids=self.supervised,
+                origin=self.channel_name,
             )
         )
         await self.send_ack(result)

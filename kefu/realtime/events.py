@@ -39,6 +39,7 @@ class MessageCreated(Event):
 
     type: ClassVar[str] = "message"
     message: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # the sender's socket, which is answered by its ack instead
 
     def frame(self) -> dict[str, Any]:
         return {"type": "message", "message": self.message}

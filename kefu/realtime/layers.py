@@ -17,17 +17,34 @@ class LeanInMemoryChannelLayer(InMemoryChannelLayer):
         super().__init__(**kwargs)
         self._last_sweep = 0.0
 
+    async def receive(self, channel):
+        """As the stock layer, but a consumer's queue lives as long as the consumer
+        (the stock layer drops it when empty and builds a new one per message)."""
+        self.require_valid_channel_name(channel)
+        self._clean_expired()
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        _, message = await queue.get()
+        return message
+
     def _clean_expired(self) -> None:
         now = time.monotonic()
         if now - self._last_sweep < self.sweep_interval:
             return
         self._last_sweep = now
-        super()._clean_expired()
+        InMemoryChannelLayer._clean_expired(self)
+        # Queues of consumers that are gone: empty, nobody waiting on them.
+        for name, queue in list(self.channels.items()):
+            if queue.empty() and not getattr(queue, "_getters", None):
+                del self.channels[name]
 
     async def send(self, channel, message):
         assert isinstance(message, dict), "message is not a dict"
         self.require_valid_channel_name(channel)
-        queue = self.channels.setdefault(channel, asyncio.Queue(maxsize=self.get_capacity(channel)))
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
         try:
             # Events carry only immutable values (a pre-encoded frame), so a
             # shallow copy isolates receivers as well as the stock deepcopy.

@@ -58,7 +58,11 @@ async def run_action(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def to_layer_message(event: Event) -> dict[str, Any]:
-    return {"type": "kefu.event", "frame": encode(event.frame()), "kind": event.type}
+    message = {"type": "kefu.event", "frame": encode(event.frame()), "kind": event.type}
+    origin = getattr(event, "origin", "")
+    if origin:
+        message["origin"] = origin
+    return message
 
 
 async def send_events(events: Iterable[Event]) -> None:

@@ -134,7 +134,7 @@ def check_message_rate(context: VisitorContext) -> None:
 
 
 def customer_message(
-    conversation_id: int, customer_name: str, client_id: str, text: str
+    conversation_id: int, customer_name: str, client_id: str, text: str, origin: str = ""
 ) -> actions.IngestRequest:
     return actions.IngestRequest(
         conversation_id=conversation_id,
@@ -142,6 +142,7 @@ def customer_message(
         client_id=client_id,
         text=text,
         sender_name=customer_name,
+        origin=origin,
     )
 
 

@@ -251,3 +251,16 @@ async def test_supervisor_sees_agent_status_and_load_live(sockets):
         "agent", where=lambda f: f["agent"]["user_id"] == agent.id and f["agent"]["active_count"]
     )
     assert (loaded["agent"]["active_count"], loaded["agent"]["max_concurrent"]) == (1, 4)
+
+
+async def test_sender_gets_the_ack_other_tabs_get_the_message(sockets):
+    shop, agent = await shop_with_agent()
+    customer, visitor_id = await widget(sockets, shop)
+    await customer.send({"type": "send", "client_id": "c1", "text": "第一句"})
+    await customer.expect("ack")
+    other_tab, _ = await widget(sockets, shop, visitor_id)
+    await customer.send({"type": "send", "client_id": "c2", "text": "第二句"})
+    await customer.expect("ack", client_id="c2")
+    echoed = await other_tab.expect("message")
+    assert echoed["message"]["client_id"] == "c2"
+    await customer.nothing()
