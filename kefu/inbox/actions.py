@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts import queries as accounts_queries
@@ -23,6 +23,7 @@ from kefu.realtime.events import (
 )
 from kefu.realtime.publish import publish_on_commit
 
+from . import store
 from .models import (
     Channel,
     Conversation,
@@ -75,32 +76,8 @@ def ingest_messages(
     outcome: list[Message | None] = [None] * len(requests)
     with transaction.atomic():
         conversation_ids = sorted({r.conversation_id for r in requests})
-        rows = Conversation.objects.filter(id__in=conversation_ids).order_by("id")
-        if connection.features.has_select_for_update:
-            rows = rows.select_for_update(of=("self",))
-        conversations: dict[int, dict] = {
-            row["id"]: dict(row)
-            for row in rows.values(
-                "id",
-                "shop_id",
-                "agent_id",
-                "status",
-                "last_seq",
-                "unread_count",
-                "waiting_since",
-                "first_customer_message_at",
-                "first_response_at",
-                "hold_until",
-                "shop__max_message_chars",
-            )
-        }
-        stored = {
-            (m.conversation_id, m.sender_type, m.client_id): m
-            for m in Message.objects.filter(
-                conversation_id__in=conversation_ids,
-                client_id__in={r.client_id for r in requests},
-            )
-        }
+        conversations = store.lock_conversations(conversation_ids)
+        stored = store.stored_messages(conversation_ids, {r.client_id for r in requests})
         new_messages: list[Message] = []
         pending: dict[tuple[int, str, str], Message] = {}
         for index, (request, result) in enumerate(zip(requests, results, strict=True)):
@@ -131,9 +108,9 @@ def ingest_messages(
             new_messages.append(message)
             outcome[index] = message
         if new_messages:
-            Message.objects.bulk_create(new_messages)
-            _save_conversation_state(
-                [conversations[i] for i in {m.conversation_id for m in new_messages}], now
+            store.insert_messages(new_messages)
+            store.save_conversation_state(
+                [conversations[i] for i in {m.conversation_id for m in new_messages}]
             )
     payloads = {id(message): message_dict(message) for message in outcome if message is not None}
     origins = {id(outcome[i]): r.origin for i, r in enumerate(requests) if outcome[i] is not None}
@@ -163,7 +140,7 @@ def _refusal(request: IngestRequest, conversation: dict | None) -> ActionError |
             return NotFound(_("Conversation not found."))
     if conversation["status"] == Status.CLOSED:
         return ActionError(_("This conversation is closed."), code="closed")
-    limit = conversation["shop__max_message_chars"]
+    limit = conversation["max_message_chars"]
     if len(request.text) > limit:
         return ActionError(
             _("The message is too long: %(length)d characters, at most %(limit)d.")
@@ -191,31 +168,6 @@ def _advance(conversation: dict, request: IngestRequest, now: dt.datetime) -> No
         conversation["unread_count"] = 0
         conversation["hold_until"] = (
             now + dt.timedelta(seconds=request.hold_seconds) if request.hold_seconds else None
-        )
-
-
-def _save_conversation_state(conversations: list[dict], now: dt.datetime) -> None:
-    table = Conversation._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET last_seq = %s, unread_count = %s, waiting_since = %s, "
-            "first_customer_message_at = %s, first_response_at = %s, hold_until = %s, "
-            "last_message_at = %s, last_message_preview = %s WHERE id = %s",
-            [
-                (
-                    c["last_seq"],
-                    c["unread_count"],
-                    adapt(c["waiting_since"]),
-                    adapt(c["first_customer_message_at"]),
-                    adapt(c["first_response_at"]),
-                    adapt(c["hold_until"]),
-                    adapt(c["last_message_at"]),
-                    c["last_message_preview"],
-                    c["id"],
-                )
-                for c in conversations
-            ],
         )
 
 
