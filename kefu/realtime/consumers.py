@@ -3,6 +3,8 @@ No business logic here (it lives in the apps' actions)."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 import time
@@ -10,7 +12,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -53,6 +57,41 @@ class BaseConsumer(AsyncWebsocketConsumer):
     `run_action`/`database_sync_to_async`, which manage connections themselves."""
 
     language = "zh-hans"
+
+    async def __call__(self, scope, receive, send):
+        """Two pumps instead of Channels' `await_many_dispatch`: frames from the
+        socket and events from the channel layer each keep their own order, no
+        `asyncio.wait` runs per message, and waiting for an ack never holds back
+        pushes to this socket. Sends are serialised by a lock."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        self._send_lock = asyncio.Lock()
+
+        async def pump(source):
+            while True:
+                await self.dispatch(await source())
+
+        pumps = [
+            asyncio.ensure_future(pump(receive)),
+            asyncio.ensure_future(pump(self.channel_receive)),
+        ]
+        try:
+            done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                error = task.exception()
+                if error is not None and not isinstance(error, StopConsumer):
+                    raise error
+        finally:
+            for task in pumps:
+                task.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        async with self._send_lock:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def dispatch(self, message):
         handler = getattr(self, message["type"].replace(".", "_"), None)
