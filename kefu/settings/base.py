@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # serves the API docs' Swagger UI from its own static files, not a CDN
     "kefu.core",
     "kefu.accounts",
     "kefu.customers",
