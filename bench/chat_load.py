@@ -1720,7 +1720,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--profile-tool",
         choices=["sample", "cprofile"],
-        default="sample",
+        # The sampler once stalled a 2,000-socket server for good while
+        # conversations opened (2026-11-23); cProfile is slower but safe.
+        default="cprofile",
         help="sample: all threads, CPU-weighted stack samples, no slowdown; cprofile: the "
         "event-loop thread only, deterministic, about twice as slow",
     )
