@@ -125,6 +125,8 @@ class AgentStatusChange(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("agent status change")
+        verbose_name_plural = _("agent status changes")
         indexes = [models.Index(fields=["user", "at"])]
 
     def __str__(self) -> str:
@@ -159,6 +161,10 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")
 
     def __str__(self) -> str:
         return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

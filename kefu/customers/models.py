@@ -14,7 +14,9 @@ class Tier(models.TextChoices):
 
 
 class Customer(models.Model):
-    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE, related_name="customers")
+    shop = models.ForeignKey(
+        "accounts.Shop", on_delete=models.CASCADE, related_name="customers", verbose_name=_("shop")
+    )
     name = models.CharField(_("name"), max_length=120)
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.NEW)
     owner = models.ForeignKey(
@@ -52,6 +54,8 @@ class CustomerIdentity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("customer identity")
+        verbose_name_plural = _("customer identities")
         constraints = [
             models.UniqueConstraint(fields=["shop", "kind", "value"], name="unique_identity")
         ]

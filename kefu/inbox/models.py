@@ -62,6 +62,8 @@ class Conversation(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         indexes = [
             models.Index(fields=["agent", "status"]),
             models.Index(fields=["customer", "status"]),
@@ -88,6 +90,8 @@ class Message(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         constraints = [
             models.UniqueConstraint(fields=["conversation", "seq"], name="unique_message_seq"),
             models.UniqueConstraint(
@@ -127,6 +131,8 @@ class ConversationEvent(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("conversation event")
+        verbose_name_plural = _("conversation events")
         indexes = [models.Index(fields=["conversation", "at"])]
 
     def __str__(self) -> str:

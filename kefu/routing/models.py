@@ -16,7 +16,9 @@ class GroupCode(models.TextChoices):
 
 
 class SkillGroup(models.Model):
-    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE, related_name="groups")
+    shop = models.ForeignKey(
+        "accounts.Shop", on_delete=models.CASCADE, related_name="groups", verbose_name=_("shop")
+    )
     code = models.CharField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=60)
 
@@ -68,6 +70,8 @@ class QueueEntry(models.Model):
     enqueued_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("queue entry")
+        verbose_name_plural = _("queue entries")
         indexes = [models.Index(fields=["group", "-vip", "enqueued_at"])]
 
     def __str__(self) -> str:
