@@ -86,11 +86,12 @@ async def ahit(key: str, limit: int, window: int) -> bool:
         )
         client = aredis.Redis(connection_pool=pool)
         _async_clients[loop] = client
-    async with client.pipeline(transaction=False) as pipe:  # type: ignore[attr-defined]
-        pipe.incr(wkey)
-        pipe.expire(wkey, window + 1)
-        count, _ = await pipe.execute()
-    return int(count) <= limit
+    # One round trip per hit; the expiry is set once, by the window's first hit
+    # (a key left without one never blocks anybody: the next window has a new key).
+    count = int(await client.incr(wkey))  # type: ignore[attr-defined]
+    if count == 1:
+        await client.expire(wkey, window + 1)  # type: ignore[attr-defined]
+    return count <= limit
 
 
 def reset() -> None:

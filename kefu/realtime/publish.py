@@ -69,10 +69,17 @@ async def send_events(events: Iterable[Event]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for event in events:
-        message = to_layer_message(event)
-        for group in event.groups:
-            await layer.group_send(group, message)
+    sends = [
+        (group, message)
+        for event in events
+        for message in (to_layer_message(event),)
+        for group in event.groups
+    ]
+    if hasattr(layer, "group_send_many"):
+        await layer.group_send_many(sends)  # one round trip for the batch
+        return
+    for group, message in sends:
+        await layer.group_send(group, message)
 
 
 def send_events_sync(events: list[Event]) -> None:

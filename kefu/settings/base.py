@@ -92,7 +92,7 @@ REDIS_URL = os.environ.get("KEFU_REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "kefu.realtime.layers.BatchingRedisPubSubChannelLayer",
             "CONFIG": {
                 # redis-py's default 5 s socket timeout equals the layer's
                 # blocking pop and raises TimeoutError (see PERFORMANCE.md).
