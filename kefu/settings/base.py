@@ -75,6 +75,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("KEFU_DATABASE_URL", f"sqlite:///{VAR_DIR / 'kefu.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A fresh checkout has no var/ yet; SQLite creates the file, not its folder.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL, NORMAL sync, a busy timeout and BEGIN IMMEDIATE: concurrent writers
     # wait for each other instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
