@@ -1409,14 +1409,8 @@ class ThreadSampler:
         top = f"{_short(code.co_filename)}:{code.co_name}"
         if top in IDLE_TOPS:
             return
-        stack: list[str] = []
-        f = frame
-        while f is not None and len(stack) < 60:
-            code = f.f_code
-            stack.append(f"{_short(code.co_filename)}:{code.co_name}:{f.f_lineno}")
-            f = f.f_back
         with self.lock:
-            self.stacks[("MainThread", *reversed(stack))] += 1
+            self.stacks[("MainThread", *_stack(frame))] += 1
 
     def _run(self) -> None:
         import threading
@@ -1459,14 +1453,8 @@ class ThreadSampler:
                         # waiting, or not run since the last look (e.g. waiting for the GIL)
                         self.idle[name] += 1
                         continue
-                    stack: list[str] = []
-                    f = frame
-                    while f is not None and len(stack) < 60:
-                        code = f.f_code
-                        stack.append(f"{_short(code.co_filename)}:{code.co_name}:{f.f_lineno}")
-                        f = f.f_back
                     # the CPU it used since the last look goes to where it is now
-                    self.stacks[(name, *reversed(stack))] += used
+                    self.stacks[(name, *_stack(frame))] += used
 
     def dump(self, prefix: str) -> None:
         with self.lock:
@@ -1509,6 +1497,16 @@ class ThreadSampler:
                 if ns >= 1000
             )
         )
+
+
+def _stack(frame, depth: int = 60) -> list[str]:
+    """A frame's stack, outermost first, as file:function:line (at most `depth`)."""
+    stack: list[str] = []
+    while frame is not None and len(stack) < depth:
+        code = frame.f_code
+        stack.append(f"{_short(code.co_filename)}:{code.co_name}:{frame.f_lineno}")
+        frame = frame.f_back
+    return stack[::-1]
 
 
 def _short(path: str) -> str:

@@ -125,6 +125,22 @@ def set_unseen_agents_offline(timeout_seconds: int, *, clock: Clock = system_clo
     return count
 
 
+def open_session(user) -> str:
+    """A logged-in session for `user` without a password (load-test fixtures,
+    socket tests): the same keys Django's login() writes. Returns its key."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    assert session.session_key
+    return session.session_key
+
+
 # --- Login lockout --------------------------------------------------------------
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from . import queries
 from .models import Customer, CustomerIdentity, IdentityKind
 
 
 def customer_for_identity(shop, kind: str, value: str, *, name: str = "") -> Customer:
     """The customer behind an identity, created on first contact."""
-    identity = (
-        CustomerIdentity.objects.select_related("customer")
-        .filter(shop=shop, kind=kind, value=value)
-        .first()
-    )
-    if identity:
-        return identity.customer
+    customer = queries.find_customer(shop.id, kind, value)
+    if customer:
+        return customer
     try:
         with transaction.atomic():
             default_name = _("Visitor %(code)s") % {"code": value[-4:].upper()}

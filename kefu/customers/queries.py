@@ -6,13 +6,17 @@ from kefu.inbox.serializers import agent_name, iso
 from .models import Customer, CustomerIdentity, IdentityKind
 
 
-def find_visitor_customer(shop_id: int, visitor_id: str) -> Customer | None:
+def find_customer(shop_id: int, kind: str, value: str) -> Customer | None:
     identity = (
         CustomerIdentity.objects.select_related("customer")
-        .filter(shop_id=shop_id, kind=IdentityKind.VISITOR, value=visitor_id)
+        .filter(shop_id=shop_id, kind=kind, value=value)
         .first()
     )
     return identity.customer if identity else None
+
+
+def find_visitor_customer(shop_id: int, visitor_id: str) -> Customer | None:
+    return find_customer(shop_id, IdentityKind.VISITOR, visitor_id)
 
 
 def customer_profile(customer: Customer, *, history: int = 20) -> dict:

@@ -85,15 +85,18 @@ def route_conversation(
     return conversation
 
 
-def _pick_agent(group: SkillGroup) -> AgentProfile | None:
+def _pick_agent(group: SkillGroup, *, exclude_user_id: int | None = None) -> AgentProfile | None:
     """The online agent of the group with the most free capacity; among equals
     the one who waited longest since their last assignment."""
+    candidates = AgentProfile.objects.filter(
+        skill_groups=group,
+        status=AgentStatus.ONLINE,
+        active_count__lt=F("max_concurrent"),
+    )
+    if exclude_user_id:
+        candidates = candidates.exclude(user_id=exclude_user_id)
     candidates = _locked(
-        AgentProfile.objects.filter(
-            skill_groups=group,
-            status=AgentStatus.ONLINE,
-            active_count__lt=F("max_concurrent"),
-        ).order_by(
+        candidates.order_by(
             (F("active_count") - F("max_concurrent")).asc(),
             F("last_assigned_at").asc(nulls_first=True),
             "id",
@@ -292,7 +295,7 @@ def transfer_conversation(
                 at=clock.now(),
             )
             conversation.agent = None
-            profile = _pick_agent_except(group, previous_agent_id)
+            profile = _pick_agent(group, exclude_user_id=previous_agent_id)
             if profile is not None:
                 _assign(
                     conversation,
@@ -314,19 +317,3 @@ def transfer_conversation(
             )
             fill_agent_capacity(previous_agent_id, clock=clock)
     return conversation
-
-
-def _pick_agent_except(group: SkillGroup, user_id: int | None) -> AgentProfile | None:
-    profile = _pick_agent(group)
-    if profile is not None and profile.user_id == user_id:
-        others = _locked(
-            AgentProfile.objects.filter(
-                skill_groups=group,
-                status=AgentStatus.ONLINE,
-                active_count__lt=F("max_concurrent"),
-            )
-            .exclude(user_id=user_id)
-            .order_by((F("active_count") - F("max_concurrent")).asc(), "id")
-        )
-        return others.first()
-    return profile

@@ -5,10 +5,9 @@ import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connections
 
+from kefu.accounts.actions import open_session
 from kefu.asgi import router
 from kefu.inbox import writer
 
@@ -28,16 +27,6 @@ async def _fresh_layer_and_writer():
         except NotImplementedError:
             pass
     channel_layers.backends.clear()
-
-
-def _session_cookie(user) -> str:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    assert session.session_key
-    return session.session_key
 
 
 class Socket:
@@ -97,4 +86,4 @@ def sockets():
 
 
 async def agent_cookie(user):
-    return await database_sync_to_async(_session_cookie)(user)
+    return await database_sync_to_async(open_session)(user)

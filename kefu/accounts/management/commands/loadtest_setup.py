@@ -4,12 +4,11 @@ and raised widget limits, sessions for the agents and visitor tokens."""
 import json
 import math
 
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from kefu.accounts.actions import open_session
 from kefu.accounts.models import AgentProfile, AgentStatus, Platform, Shop
 from kefu.inbox.connectors.widget import issue_token
 from kefu.routing.models import GroupCode, SkillGroup
@@ -58,12 +57,7 @@ class Command(BaseCommand):
                 )
                 profile.shops.add(shop)
                 profile.skill_groups.add(group)
-                session = SessionStore()
-                session[SESSION_KEY] = str(user.pk)
-                session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-                session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-                session.create()
-                out_agents.append({"username": user.username, "session_key": session.session_key})
+                out_agents.append({"username": user.username, "session_key": open_session(user)})
         out_customers = [{"token": issue_token(shop)[0]} for _ in range(customers)]
         self.stdout.write(
             json.dumps(
