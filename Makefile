@@ -37,7 +37,7 @@ install: venv
 run: export DJANGO_SETTINGS_MODULE := kefu.settings.dev
 run: venv
 	$(KEFU) migrate --noinput
-	$(KEFU) demo
+	$(KEFU) demo --bot
 	$(VENV)/bin/uvicorn kefu.asgi:application --host 127.0.0.1 --port $(PORT)
 
 test:

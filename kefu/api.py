@@ -76,9 +76,12 @@ def validation_error(request, error: ValidationError):
 
 def register_routers() -> None:
     from kefu.accounts.api import router as accounts_router
+    from kefu.bot.api import router as bot_router
+    from kefu.bot.api import widget_router as bot_widget_router
     from kefu.customers.api import router as customers_router
     from kefu.inbox.api import router as inbox_router
     from kefu.inbox.api import widget_router
+    from kefu.knowledge.api import router as knowledge_router
     from kefu.routing.api import router as routing_router
 
     api.add_router("/conversations", inbox_router, tags=["conversations"])
@@ -86,6 +89,9 @@ def register_routers() -> None:
     api.add_router("/customers", customers_router, tags=["customers"])
     api.add_router("/agents", accounts_router, tags=["agents"])
     api.add_router("/queues", routing_router, tags=["queues"])
+    api.add_router("/knowledge", knowledge_router, tags=["knowledge"])
+    api.add_router("/bot", bot_router, tags=["bot"])
+    api.add_router("/widget/bot", bot_widget_router, tags=["widget"])
 
 
 register_routers()

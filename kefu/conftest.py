@@ -10,6 +10,17 @@ def _fresh_rate_limits():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_model_caches():
+    """Per-process caches are keyed by row ids, which repeat after a rollback."""
+    from kefu.bot import training
+    from kefu.knowledge import search
+
+    training.clear_cache()
+    search.reset_cache()
+    yield
+
+
 @pytest.fixture
 def clock():
     return FixedClock()

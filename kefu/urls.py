@@ -7,6 +7,8 @@ from kefu.api import api
 urlpatterns = [
     path("", include("kefu.inbox.urls")),
     path("accounts/", include("kefu.accounts.urls")),
+    path("", include("kefu.knowledge.urls")),
+    path("", include("kefu.bot.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -59,6 +59,9 @@ class IngestResult:
     message: dict | None = None
     duplicate: bool = False
     error: ActionError | None = None
+    # Set when the message went to a conversation the bot holds: the caller
+    # hands this seq to the bot once the batch has committed.
+    bot_seq: int | None = None
 
 
 def ingest_message(request: IngestRequest, clock: Clock = system_clock) -> IngestResult:
@@ -107,6 +110,8 @@ def ingest_messages(
             pending[key] = message
             new_messages.append(message)
             outcome[index] = message
+            if request.sender_type == SenderType.CUSTOMER and conversation["status"] == Status.BOT:
+                result.bot_seq = message.seq
         if new_messages:
             store.insert_messages(new_messages)
             store.save_conversation_state(
@@ -184,13 +189,20 @@ def open_conversation(
     clock: Clock = system_clock,
 ) -> tuple[Conversation, IngestResult]:
     """Open a conversation with its greeting (seq 1) and the customer's first
-    message (seq 2), then route it. One transaction."""
+    message (seq 2), then route it — or leave it with the bot when the shop
+    lets the bot answer first (the result's `bot_seq` says so). One transaction."""
+    from kefu.bot import queries as bot_queries
     from kefu.routing import actions as routing_actions
 
     now = clock.now()
     with transaction.atomic():
+        with_bot = bot_queries.bot_enabled(shop)
         conversation = Conversation.objects.create(
-            shop=shop, customer=customer, channel=channel, status=Status.QUEUED, created_at=now
+            shop=shop,
+            customer=customer,
+            channel=channel,
+            status=Status.BOT if with_bot else Status.QUEUED,
+            created_at=now,
         )
         ConversationEvent.objects.create(conversation=conversation, kind=EventKind.OPENED, at=now)
         greeting = [
@@ -211,8 +223,9 @@ def open_conversation(
         )
         results = ingest_messages(greeting + [first], clock)
         conversation.refresh_from_db()
-        routing_actions.route_conversation(conversation, first_text, clock=clock)
-        if conversation.status == Status.QUEUED:  # an assignment has told the widget already
+        if not with_bot:
+            routing_actions.route_conversation(conversation, first_text, clock=clock)
+        if conversation.status in (Status.QUEUED, Status.BOT):  # an assignment has told the widget already
             publish_on_commit(
                 ConversationChanged(
                     groups=(conversation_group(conversation.id),),

@@ -228,6 +228,7 @@ class WidgetConsumer(BaseConsumer):
             )
             if not (result.error and result.error.code == "closed"):
                 await self.send_ack(result)
+                self._hand_to_bot(self.conversation_id, result)
                 return
         conversation, result = await run_action(
             widget.open_for_visitor, self.visitor, text=text, client_id=client_id, ip=self.ip
@@ -237,6 +238,19 @@ class WidgetConsumer(BaseConsumer):
         public = await database_sync_to_async(conversation_public)(conversation)
         await self.send_frame({"type": "conversation", "conversation": public})
         await self.send_ack(result)
+        self._hand_to_bot(conversation.id, result)
+
+    def _hand_to_bot(self, conversation_id: int, result) -> None:
+        """The bot answers after the ack, off this socket's path; its reply
+        reaches the widget as a pushed message."""
+        if result.bot_seq:
+            from kefu.bot import actions as bot_actions
+
+            task = asyncio.create_task(
+                run_action(bot_actions.handle_customer_message, conversation_id, result.bot_seq)
+            )
+            _bot_tasks.add(task)
+            task.add_done_callback(_bot_done)
 
     async def _follow(self, conversation_id: int) -> None:
         if self.conversation_id == conversation_id:
@@ -254,6 +268,15 @@ class WidgetConsumer(BaseConsumer):
         if data["conversation_id"]:
             await self._follow(data["conversation_id"])
         await self.send_frame({"type": "messages", **data})
+
+
+_bot_tasks: set[asyncio.Task] = set()
+
+
+def _bot_done(task: asyncio.Task) -> None:
+    _bot_tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("bot failed", exc_info=task.exception())
 
 
 class AgentConsumer(BaseConsumer):

@@ -60,9 +60,14 @@ def _lock_profile(user_id: int | None, shop_id: int) -> AgentProfile | None:
 
 
 def route_conversation(
-    conversation: Conversation, first_text: str, *, clock: Clock = system_clock
+    conversation: Conversation,
+    first_text: str,
+    *,
+    clock: Clock = system_clock,
+    group_code: str = "",
 ) -> Conversation:
-    """Assign a new conversation or put it in its group's queue."""
+    """Assign a new conversation or put it in its group's queue. `group_code` is
+    the group the bot's intent chose; the shop's explicit rules still win."""
     customer = conversation.customer
     shop = conversation.shop
     for user_id, kind in (
@@ -75,7 +80,9 @@ def route_conversation(
             group = conversation.group or queries.group_of_agent(profile, shop.id)
             _assign(conversation, profile, group, reason=kind, clock=clock)
             return conversation
-    group = choose_group(shop, first_text, tier=customer.tier, channel=conversation.channel)
+    group = choose_group(
+        shop, first_text, tier=customer.tier, channel=conversation.channel, group_code=group_code
+    )
     conversation.group = group
     profile = _pick_agent(group)
     if profile is not None:

@@ -45,11 +45,20 @@ def rule_matches(rule: RoutingRule, text: str, *, tier: str, channel: str) -> bo
     return bool(keywords or rule.pattern or rule.tier or rule.channel)
 
 
-def choose_group(shop, text: str, *, tier: str, channel: str) -> SkillGroup:
+def choose_group(
+    shop, text: str, *, tier: str, channel: str, group_code: str = ""
+) -> SkillGroup:
+    """The first matching shop rule; else the group of the message's intent
+    (given, or from the shop's trained classifier); else pre-sales."""
+    from kefu.bot import queries as bot_queries
+
     for rule in RoutingRule.objects.filter(shop=shop, enabled=True).select_related("group"):
         if rule_matches(rule, text, tier=tier, channel=channel):
             return rule.group
+    code = group_code or bot_queries.group_code_for_text(shop, text) or GroupCode.PRE_SALES
+    if code not in GroupCode.values:
+        code = GroupCode.PRE_SALES
     group, _created = SkillGroup.objects.get_or_create(
-        shop=shop, code=GroupCode.PRE_SALES, defaults={"name": str(GroupCode.PRE_SALES.label)}
+        shop=shop, code=code, defaults={"name": str(GroupCode(code).label)}
     )
     return group

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "kefu.routing",
     "kefu.inbox",
     "kefu.realtime",
+    "kefu.knowledge",
+    "kefu.bot",
 ]
 
 MIDDLEWARE = [

@@ -189,9 +189,19 @@ def visitor_send(visitor: Visitor, *, text: object, client_id: object, ip: str |
             customer_message(context.conversation_id, context.customer_name, client_id, text)
         )
         if not (result.error and result.error.code == "closed"):
+            hand_to_bot(context.conversation_id, result)
             return context.conversation_id, result
     conversation, result = open_for_visitor(visitor, text=text, client_id=client_id, ip=ip)
+    hand_to_bot(conversation.id, result)
     return conversation.id, result
+
+
+def hand_to_bot(conversation_id: int, result: actions.IngestResult) -> None:
+    """After the customer's message committed: let the bot answer it (sync callers)."""
+    if result.bot_seq:
+        from kefu.bot import actions as bot_actions
+
+        bot_actions.handle_customer_message(conversation_id, result.bot_seq)
 
 
 def visitor_messages(visitor: Visitor, after_seq: int, limit: int = 200) -> dict:

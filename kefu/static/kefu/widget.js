@@ -47,6 +47,7 @@ const W = {
   unseen: 0,
   syncing: false,
   started: null, // promise of the first session
+  rated: new Set(), // bot answers (seq) the customer rated in this page
 };
 
 function storage(action, value) {
@@ -368,6 +369,7 @@ function updateSubtitle() {
   if (W.status === "closed") text = gettext("Conversation ended");
   else if (W.agentName && W.status !== "queued") text = interpolate(gettext("%s is serving you"), [W.agentName]);
   else if (W.status === "queued") text = gettext("Waiting for an agent…");
+  else if (W.status === "bot") text = gettext("Smart assistant · type “agent” for a person");
   setText(subtitleEl, text);
 }
 
@@ -383,11 +385,44 @@ function messageEl(msg) {
   }
   children.push(h("div", { class: "kw-bubble", text: msg.text }));
   if (msg.sender_type !== "system") children.push(h("time", { class: "kw-time", datetime: msg.created_at, text: formatClock(msg.created_at) }));
+  if (msg.sender_type === "bot" && String(msg.client_id).startsWith("bot-")) children.push(feedbackEl(msg));
   return h(
     "li",
     { class: `kw-msg ${kind}`, dataset: { id: msg.id, conv: msg.conversation_id, seq: msg.seq, state: "sent" } },
     ...children,
   );
+}
+
+// "Solved / not solved" under each bot answer; shown only while the bot holds the chat.
+function feedbackEl(msg) {
+  const box = h("div", { class: "kw-feedback", role: "group", "aria-label": gettext("Did this answer help?") });
+  const done = (text) => box.replaceChildren(h("span", { class: "kw-feedback-done", text }));
+  if (W.rated.has(msg.seq)) {
+    done(gettext("Thanks for your feedback."));
+    return box;
+  }
+  const rate = async (accepted) => {
+    box.querySelectorAll("button").forEach((b) => (b.disabled = true));
+    try {
+      await api(`${origin}/api/v1/widget/bot/feedback`, {
+        method: "POST",
+        body: { seq: msg.seq, accepted },
+        headers: visitorHeaders(),
+        credentials: "omit",
+      });
+      W.rated.add(msg.seq);
+      done(gettext("Thanks for your feedback."));
+    } catch (error) {
+      if (error instanceof HttpError && error.code === "already_rated") return done(gettext("Thanks for your feedback."));
+      box.querySelectorAll("button").forEach((b) => (b.disabled = false));
+      showComposerError(error.message || gettext("Could not send. Please try again."));
+    }
+  };
+  box.append(
+    h("button", { type: "button", class: "kw-fb kw-fb-yes", text: gettext("Solved"), onclick: () => rate(true) }),
+    h("button", { type: "button", class: "kw-fb kw-fb-no", text: gettext("Not solved"), onclick: () => rate(false) }),
+  );
+  return box;
 }
 
 function placeMessage(msg) {

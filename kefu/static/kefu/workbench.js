@@ -19,6 +19,7 @@ import {
   uuid,
   wsUrl,
 } from "./common.js";
+import { initAssist } from "./assist.js";
 
 const root = document.getElementById("workbench");
 const $ = (id) => document.getElementById(id);
@@ -319,6 +320,7 @@ function onMessagesFrame(frame) {
 function afterNewMessages(conv, added, live) {
   const fromCustomer = added.some((m) => m.sender_type === "customer");
   if (conv.id === state.selectedId && fromCustomer) markRead(conv);
+  if (fromCustomer) assist.customerMessage(conv.id);
   if (conv.row) {
     updateRow(conv);
     if (live) moveRowToTop(conv);
@@ -604,6 +606,15 @@ function tick() {
 
 const messagesEl = $("messages");
 const textarea = $("composer-text");
+// Suggestions, "/" quick replies, knowledge tab, AI draft (assist.js).
+const assist = initAssist({
+  textarea,
+  getConversation: () => {
+    const conv = state.convs.get(state.selectedId);
+    return conv ? { id: conv.id, shopId: conv.s.shop_id } : null;
+  },
+  defaultShopId: () => (state.shops.size ? state.shops.keys().next().value : null),
+});
 
 function selectConversation(id) {
   const conv = state.convs.get(id);
@@ -623,6 +634,7 @@ function selectConversation(id) {
   if (conv.haveSeq < conv.summarySeq) requestSync(conv);
   markRead(conv);
   loadCustomer(conv);
+  assist.conversationChanged();
   if (!textarea.disabled) textarea.focus();
 }
 

@@ -1,0 +1,240 @@
+"""The bot's actions: answer or hand off one customer message, record the
+customer's "solved / not solved", train, and turn knowledge gaps into drafts."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from kefu.bot.nlp.text import language_of
+from kefu.core.clock import Clock, system_clock
+from kefu.core.errors import ActionError, NotFound
+from kefu.customers.models import Tier
+from kefu.inbox import actions as inbox_actions
+from kefu.inbox.models import Conversation, Message, SenderType, Status
+from kefu.realtime.events import ConversationChanged, conversation_group
+from kefu.realtime.publish import publish_on_commit
+
+from . import analysis as analysis_module
+from . import llm, queries
+from .models import BotSettings, BotTurn, Feedback, Intent, Outcome
+from .policy import Decision, PastTurn, decide
+
+log = logging.getLogger(__name__)
+
+
+def _in_language(language: str, text_fn):
+    """A bot sentence in the customer's language (their message's script)."""
+    with translation.override("en" if language == "en" else "zh-hans"):
+        return str(text_fn())
+
+
+def not_solved_text(language: str) -> str:
+    return _in_language(
+        language,
+        lambda: _(
+            "Sorry that did not help. Please describe the problem in other words, "
+            "or reply “agent” and a colleague will take over."
+        ),
+    )
+
+
+def handoff_text(settings, language: str) -> str:
+    default = BotSettings._meta.get_field("handoff_text").default
+    if settings.handoff_text != default or language != "en":
+        return settings.handoff_text
+    return _in_language(
+        language,
+        lambda: _(
+            "Certainly, I am passing you to a colleague now. They will see everything "
+            "you wrote here."
+        ),
+    )
+
+
+def handle_customer_message(
+    conversation_id: int, seq: int, *, clock: Clock = system_clock
+) -> BotTurn | None:
+    """Answer the customer's message `seq` or hand the conversation to routing.
+    Idempotent: a message is handled once; a conversation no longer with the
+    bot is left alone."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("shop", "customer")
+            .filter(id=conversation_id)
+            .first()
+        )
+        if conversation is None or conversation.status != Status.BOT:
+            return None
+        if BotTurn.objects.filter(conversation=conversation, message_seq=seq).exists():
+            return None
+        message = Message.objects.filter(
+            conversation=conversation, seq=seq, sender_type=SenderType.CUSTOMER
+        ).first()
+        if message is None:
+            return None
+        shop = conversation.shop
+        settings = queries.settings_of(shop)
+        found = analysis_module.analyse(shop, message.text)
+        history = [
+            PastTurn(t.intent, t.outcome, t.feedback)
+            for t in BotTurn.objects.filter(conversation=conversation).order_by("message_seq")
+        ]
+        decision = decide(
+            found,
+            threshold=settings.answer_threshold,
+            max_unaccepted=settings.max_unaccepted,
+            handoff_vip=settings.handoff_vip,
+            handoff_negative=settings.handoff_negative,
+            is_vip=conversation.customer.tier == Tier.VIP,
+            handoff_intents=frozenset(
+                Intent.objects.filter(shop=shop, handoff=True).values_list("code", flat=True)
+            ),
+            history=history,
+        )
+        turn = BotTurn(
+            shop=shop,
+            conversation=conversation,
+            message_seq=seq,
+            text=message.text,
+            intent=found.intent,
+            intent_confidence=found.intent_confidence,
+            sentiment=found.sentiment,
+            angry=found.angry,
+            faq=found.hits[0].faq if found.hits else None,
+            confidence=found.top_confidence,
+            outcome=decision.outcome,
+            reason=decision.reason,
+            created_at=clock.now(),
+        )
+        if decision.outcome == Outcome.ANSWERED:
+            _answer(conversation, turn, found, settings, clock)
+        else:
+            _hand_off(conversation, turn, found, settings, decision, clock)
+        turn.save()
+    return turn
+
+
+def _answer(conversation, turn: BotTurn, found, settings, clock: Clock) -> None:
+    from kefu.knowledge import actions as knowledge_actions
+
+    faq = found.hits[0].faq
+    text = faq.answer
+    if settings.llm_enabled:
+        drafted = llm.draft_answer(settings, found.text, [hit.faq for hit in found.hits])
+        if drafted:
+            text, turn.drafted_by_model = drafted, True
+    result = _bot_message(conversation, settings, f"bot-{turn.message_seq}", text, clock)
+    turn.answer_seq = result.message["seq"] if result.message else None
+    knowledge_actions.record_faq_use(faq.id, None)
+
+
+def _hand_off(conversation, turn, found, settings, decision: Decision, clock: Clock) -> None:
+    from kefu.routing import actions as routing_actions
+
+    inbox_actions.ingest_message(
+        inbox_actions.IngestRequest(
+            conversation_id=conversation.id,
+            sender_type=SenderType.SYSTEM,
+            client_id=f"handoff-{turn.message_seq}",
+            text=handoff_text(settings, found.language),
+            sender_name=settings.name,
+        ),
+        clock,
+    )
+    conversation.refresh_from_db()
+    conversation.status = Status.QUEUED
+    group_code = ""
+    if found.intent and found.intent_confidence >= analysis_module.INTENT_CONFIDENT:
+        group_code = (
+            Intent.objects.filter(shop=conversation.shop, code=found.intent)
+            .values_list("group_code", flat=True)
+            .first()
+            or ""
+        )
+    routing_actions.route_conversation(conversation, found.text, clock=clock, group_code=group_code)
+    if conversation.status == Status.QUEUED:  # an assignment has told the widget already
+        from kefu.inbox.serializers import conversation_public
+
+        publish_on_commit(
+            ConversationChanged(
+                groups=(conversation_group(conversation.id),),
+                summary=conversation_public(conversation),
+            )
+        )
+
+
+def _bot_message(conversation, settings, client_id: str, text: str, clock: Clock):
+    result = inbox_actions.ingest_message(
+        inbox_actions.IngestRequest(
+            conversation_id=conversation.id,
+            sender_type=SenderType.BOT,
+            client_id=client_id,
+            text=text[: conversation.shop.max_message_chars],
+            sender_name=settings.name,
+        ),
+        clock,
+    )
+    if result.error:
+        raise result.error
+    return result
+
+
+def record_feedback(
+    conversation_id: int, answer_seq: int, accepted: bool, *, clock: Clock = system_clock
+) -> BotTurn:
+    """The customer's "solved / not solved" under a bot answer. A "not solved"
+    that reaches the shop's limit hands the conversation to an agent."""
+    from kefu.knowledge import actions as knowledge_actions
+
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("shop", "customer")
+            .filter(id=conversation_id)
+            .first()
+        )
+        turn = BotTurn.objects.filter(
+            conversation_id=conversation_id, answer_seq=answer_seq
+        ).first()
+        if conversation is None or turn is None:
+            raise NotFound(_("That answer was not found."))
+        if turn.feedback:
+            raise ActionError(_("You have already rated this answer."), code="already_rated")
+        turn.feedback = Feedback.ACCEPTED if accepted else Feedback.REJECTED
+        turn.save(update_fields=["feedback"])
+        if turn.faq_id:
+            knowledge_actions.record_faq_use(turn.faq_id, accepted)
+        if accepted or conversation.status != Status.BOT:
+            return turn
+        settings = queries.settings_of(conversation.shop)
+        rejected = BotTurn.objects.filter(
+            conversation=conversation, feedback=Feedback.REJECTED
+        ).count()
+        if rejected >= settings.max_unaccepted:
+            from .analysis import Analysis
+
+            found = Analysis(text=turn.text, language=language_of(turn.text), intent=turn.intent)
+            found.intent_confidence = turn.intent_confidence
+            handoff_turn = BotTurn(id=None, message_seq=turn.message_seq)
+            _hand_off(
+                conversation,
+                handoff_turn,
+                found,
+                settings,
+                Decision(Outcome.HANDOFF, "not_resolved"),
+                clock,
+            )
+        else:
+            _bot_message(
+                conversation,
+                settings,
+                f"not-solved-{answer_seq}",
+                not_solved_text(language_of(turn.text)),
+                clock,
+            )
+    return turn

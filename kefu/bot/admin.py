@@ -1,0 +1,96 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from . import training
+from .models import BotSettings, BotTurn, Intent, IntentExample, SentimentExample, TrainedModel
+
+
+@admin.register(BotSettings)
+class BotSettingsAdmin(admin.ModelAdmin):
+    list_display = ("shop", "enabled", "answer_threshold", "max_unaccepted", "llm_enabled")
+    fieldsets = (
+        (None, {"fields": ("shop", "enabled", "name", "answer_threshold", "handoff_text")}),
+        (
+            _("Handoff"),
+            {"fields": ("max_unaccepted", "handoff_vip", "handoff_negative")},
+        ),
+        (
+            _("Shop's language model (optional)"),
+            {
+                "fields": (
+                    "llm_enabled",
+                    "llm_base_url",
+                    "llm_model",
+                    "llm_api_key",
+                    "llm_timeout_seconds",
+                )
+            },
+        ),
+    )
+
+
+class IntentExampleInline(admin.TabularInline):
+    model = IntentExample
+    extra = 3
+
+
+@admin.register(Intent)
+class IntentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en", "group_code", "handoff", "shop")
+    list_filter = ("shop", "group_code", "handoff")
+    inlines = [IntentExampleInline]
+    actions = ["retrain"]
+
+    @admin.action(description=_("Retrain the bot of these intents' shops"))
+    def retrain(self, request, queryset):
+        for shop_id in sorted(set(queryset.values_list("shop_id", flat=True))):
+            shop = queryset.filter(shop_id=shop_id).first().shop
+            report = training.train_intents(shop)
+            messages.info(
+                request,
+                _("%(shop)s: %(examples)d examples, %(labels)d intents, %(seconds).1f s")
+                % {
+                    "shop": shop,
+                    "examples": report.examples,
+                    "labels": report.labels,
+                    "seconds": report.seconds,
+                },
+            )
+
+
+@admin.register(SentimentExample)
+class SentimentExampleAdmin(admin.ModelAdmin):
+    list_display = ("text", "label", "shop")
+    list_filter = ("shop", "label")
+    search_fields = ("text",)
+
+
+@admin.register(TrainedModel)
+class TrainedModelAdmin(admin.ModelAdmin):
+    list_display = ("shop", "kind", "examples", "seconds", "trained_at")
+    list_filter = ("shop", "kind")
+    exclude = ("blob",)
+    readonly_fields = ("shop", "kind", "examples", "labels", "seconds", "trained_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(BotTurn)
+class BotTurnAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "text",
+        "intent",
+        "sentiment",
+        "confidence",
+        "outcome",
+        "reason",
+        "feedback",
+    )
+    list_filter = ("shop", "outcome", "reason", "feedback", "sentiment")
+    search_fields = ("text",)
+    readonly_fields = [f.name for f in BotTurn._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
