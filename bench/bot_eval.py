@@ -97,9 +97,7 @@ def read_csv(path: str, columns: tuple[str, str]) -> list[tuple[str, str, int]]:
             if not rec or all(not c.strip() for c in rec):
                 continue
             if len(rec) != len(header):
-                raise InputError(
-                    path, line, f"expected {len(header)} fields, found {len(rec)}"
-                )
+                raise InputError(path, line, f"expected {len(header)} fields, found {len(rec)}")
             a, b = rec[ia].strip(), rec[ib].strip()
             if not a:
                 raise InputError(path, line, f"empty {columns[0]!r}")
@@ -256,7 +254,7 @@ def baseline_faq(docs, queries):
 
 # --------------------------------------------------------------------------- metrics
 def answer_curve(conf_correct: list[tuple[float, bool]], total: int):
-    """Cut points of the auto-answer curve: (threshold, coverage, precision), most confident first."""
+    """Auto-answer curve cut points (threshold, coverage, precision), most confident first."""
     pts = sorted(conf_correct, key=lambda t: -t[0])
     out = []
     answered = correct = 0
@@ -492,7 +490,9 @@ def _run(args) -> int:
         log("faq curve [threshold, coverage, precision]: " + json.dumps(result["faq_curve"]))
         if not args.no_baseline:
             bres, _ = baseline_faq(faq_docs, queries)
-            ok = [fid is not None and b == fid for (b, _), (_, fid) in zip(bres, queries, strict=True)]
+            ok = [
+                fid is not None and b == fid for (b, _), (_, fid) in zip(bres, queries, strict=True)
+            ]
             result["baseline_faq_top1"] = round(sum(ok) / answerable, 4) if answerable else None
             bcurve = answer_curve([(s, o) for (_, s), o in zip(bres, ok, strict=True)], n)
             result["baseline_coverage_at_p95"] = round(coverage_at(bcurve, 0.95), 4)

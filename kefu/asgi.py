@@ -18,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from kefu.bot.warmup import start_warm_up  # noqa: E402
 from kefu.realtime.routing import websocket_urlpatterns  # noqa: E402
 from kefu.realtime.worker import sweep_forever  # noqa: E402
 
@@ -43,6 +44,7 @@ async def application(scope, receive, send):
                 gc.collect()
                 gc.freeze()
                 gc.set_threshold(50_000, 20, 100)
+                start_warm_up()
                 if os.environ.get("KEFU_SWEEPER", "1") == "1":
                     sweeper = asyncio.get_running_loop().create_task(sweep_forever())
                 await send({"type": "lifespan.startup.complete"})

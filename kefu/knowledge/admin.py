@@ -188,9 +188,6 @@ class FaqAdmin(ShopScopedAdmin):
         )
         obj.__dict__.update({k: v for k, v in faq.__dict__.items() if not k.startswith("_")})
 
-    def save_related(self, request, form, formsets, change):
-        """Versions are written by the action, never through the inline."""
-
     def delete_model(self, request, obj):
         actions.delete_faq(request.user, obj.pk)
 

@@ -123,17 +123,33 @@ def knowledge_page(request: HttpRequest) -> HttpResponse:
             )
     elif tab == "replies":
         replies = search.search_quick_replies(shop.id, request.user, query, limit=100)
+        if not query:
+            replies = _language_first(replies)
         context["replies"] = [
             (reply, actions.render_quick_reply(reply.text, agent=request.user, shop=shop))
             for reply in replies
         ]
     elif tab == "scripts":
-        context["scripts"] = search.search_scripts([shop.id], query, stage=stage)
+        # In the order of a sale (greeting → review request), then the visitor's language.
+        order = {value: index for index, value in enumerate(ScriptStage.values)}
+        scripts = _language_first(search.search_scripts([shop.id], query, stage=stage))
+        scripts = sorted(scripts, key=lambda script: order[script.stage])
+        for script in scripts:
+            script.filled_text = actions.render_quick_reply(
+                script.text, agent=request.user, shop=shop
+            )
+        context["scripts"] = scripts
     elif tab == "cases":
-        context["cases"] = search.search_cases([shop.id], query)
+        context["cases"] = _language_first(search.search_cases([shop.id], query))
     else:
-        context["manuals"] = search.search_manuals([shop.id], query)
+        context["manuals"] = _language_first(search.search_manuals([shop.id], query))
     return render(request, "knowledge/page.html", context)
+
+
+def _language_first(items: list) -> list:
+    """The page's language first, otherwise in the given order."""
+    language = _language()
+    return sorted(items, key=lambda item: item.language != language)
 
 
 def _not_found():

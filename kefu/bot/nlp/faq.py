@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kefu.bot.nlp.features import TextFeatures
-from kefu.bot.nlp.text import normalize
+from kefu.bot.nlp.text import normalize, tokenize
 
 __all__ = ["DEFAULT_ANSWER_THRESHOLD", "FaqDoc", "FaqHit", "FaqMatcher"]
 
@@ -24,6 +24,7 @@ __all__ = ["DEFAULT_ANSWER_THRESHOLD", "FaqDoc", "FaqHit", "FaqMatcher"]
 DEFAULT_ANSWER_THRESHOLD = 0.7
 
 _FORMAT = 1
+_WORD_WEIGHT = 0.3  # word n-gram block vs. character n-gram block
 _CENT_WEIGHT = 0.5  # weight of the similarity to an FAQ's centroid (vs. best phrasing)
 _CLF_MIN_TEXTS = 3  # FAQs with this many phrasings also get a linear classifier ...
 _CLF_C = 1.0
@@ -105,7 +106,12 @@ class FaqMatcher:
                     texts.append(str(t))
                     doc_of.append(i)
         self.features = TextFeatures(
-            word_max=2, char_range=(1, 4), word_weight=0.5, preprocess=_Synonyms(synonyms)
+            word_max=2,
+            char_range=(1, 4),
+            word_weight=_WORD_WEIGHT,
+            preprocess=_Synonyms(synonyms),
+            cjk_char_max=2,
+            cjk_word_max=1,
         )
         x = self.features.fit_transform(texts)
         doc_arr = np.asarray(doc_of)
@@ -199,8 +205,8 @@ class FaqMatcher:
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def search(self, query: str, k: int = 5) -> list[FaqHit]:
-        if not self.ids or self.features is None or not query or not normalize(query):
-            return []
+        if not self.ids or self.features is None or not query or not tokenize(query):
+            return []  # nothing but punctuation / whitespace
         q = self.features.transform([query])
         if q.nnz == 0 or k <= 0:
             return []

@@ -8,31 +8,41 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from kefu.bot.nlp.text import _tokenize, normalize
+from kefu.bot.nlp.text import _tokenize, is_cjk, normalize
 
 __all__ = ["TextFeatures", "word_ngrams", "char_ngrams"]
 
 
-def word_ngrams(norm: str, n_max: int = 2) -> list[str]:
+def word_ngrams(norm: str, n_max: int = 2, cjk_max: int | None = None) -> list[str]:
+    """Word 1..n_max-grams; n-grams made only of Chinese words stop at ``cjk_max``."""
     toks = list(_tokenize(norm))
     out = list(toks)
+    cjk_max = n_max if cjk_max is None else cjk_max
     for n in range(2, n_max + 1):
-        out.extend(" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1))
+        for i in range(len(toks) - n + 1):
+            gram = toks[i : i + n]
+            if n > cjk_max and all(is_cjk(t[0]) for t in gram):
+                continue
+            out.append(" ".join(gram))
     return out
 
 
-def char_ngrams(norm: str, n_min: int = 1, n_max: int = 4) -> list[str]:
+def char_ngrams(norm: str, n_min: int = 1, n_max: int = 4, cjk_max: int | None = None) -> list[str]:
     """Character n-grams inside word boundaries (like char_wb), padded with spaces.
 
-    Runs of CJK ideographs count as one "word", so Chinese gets plain char n-grams.
+    Runs of CJK ideographs count as one "word", so Chinese gets plain char n-grams,
+    up to ``cjk_max`` characters (short texts share few long Chinese n-grams).
     """
     out: list[str] = []
     for w in norm.split(" "):
         if not w:
             continue
+        top = n_max
+        if cjk_max is not None and is_cjk(w[0]):
+            top = cjk_max
         w = f" {w} "
         ln = len(w)
-        for n in range(n_min, n_max + 1):
+        for n in range(n_min, top + 1):
             if n > ln:
                 break
             out.extend(w[i : i + n] for i in range(ln - n + 1))
@@ -41,19 +51,19 @@ def char_ngrams(norm: str, n_min: int = 1, n_max: int = 4) -> list[str]:
 
 
 class _WordAnalyzer:
-    def __init__(self, n_max: int) -> None:
-        self.n_max = n_max
+    def __init__(self, n_max: int, cjk_max: int | None = None) -> None:
+        self.n_max, self.cjk_max = n_max, cjk_max
 
     def __call__(self, text: str) -> list[str]:
-        return word_ngrams(text, self.n_max)
+        return word_ngrams(text, self.n_max, self.cjk_max)
 
 
 class _CharAnalyzer:
-    def __init__(self, n_min: int, n_max: int) -> None:
-        self.n_min, self.n_max = n_min, n_max
+    def __init__(self, n_min: int, n_max: int, cjk_max: int | None = None) -> None:
+        self.n_min, self.n_max, self.cjk_max = n_min, n_max, cjk_max
 
     def __call__(self, text: str) -> list[str]:
-        return char_ngrams(text, self.n_min, self.n_max)
+        return char_ngrams(text, self.n_min, self.n_max, self.cjk_max)
 
 
 class TextFeatures:
@@ -70,6 +80,8 @@ class TextFeatures:
         word_weight: float = 0.5,
         min_df: int = 1,
         preprocess=None,
+        cjk_char_max: int | None = None,
+        cjk_word_max: int | None = None,
     ) -> None:
         self.word_max = word_max
         self.char_range = char_range
@@ -77,10 +89,16 @@ class TextFeatures:
         self.min_df = min_df
         self.preprocess = preprocess
         self.word = TfidfVectorizer(
-            analyzer=_WordAnalyzer(word_max), sublinear_tf=True, min_df=min_df, dtype=np.float32
+            analyzer=_WordAnalyzer(word_max, cjk_word_max),
+            sublinear_tf=True,
+            min_df=min_df,
+            dtype=np.float32,
         )
         self.char = TfidfVectorizer(
-            analyzer=_CharAnalyzer(*char_range), sublinear_tf=True, min_df=min_df, dtype=np.float32
+            analyzer=_CharAnalyzer(*char_range, cjk_char_max),
+            sublinear_tf=True,
+            min_df=min_df,
+            dtype=np.float32,
         )
 
     def _prep(self, texts: Sequence[str]) -> list[str]:

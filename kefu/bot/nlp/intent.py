@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from kefu.bot.nlp.features import TextFeatures

