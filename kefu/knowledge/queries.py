@@ -71,9 +71,11 @@ def public_faq(shop: Shop, faq_id: int, today: dt.date) -> Faq:
 
 
 def help_center_faqs(shop: Shop, language: str, today: dt.date) -> list[Faq]:
-    """Live FAQs, the visitor's language first, then by category and use."""
+    """Live FAQs in the visitor's language (all of them when the shop has none
+    in it), by category and use."""
     faqs = list(live_faqs(shop.id, today).order_by("category", "-usage_count", "id"))
-    return sorted(faqs, key=lambda faq: faq.language != language)
+    own = [faq for faq in faqs if faq.language == language]
+    return own or faqs
 
 
 def group_by_category(faqs: Iterable[Faq]) -> list[tuple[str, list[Faq]]]:

@@ -21,7 +21,7 @@ from kefu.bot.nlp.text import normalize, tokenize
 __all__ = ["DEFAULT_ANSWER_THRESHOLD", "FaqDoc", "FaqHit", "FaqMatcher"]
 
 #: Shop default: the bot answers on its own when the top hit's confidence reaches this.
-DEFAULT_ANSWER_THRESHOLD = 0.7
+DEFAULT_ANSWER_THRESHOLD = 0.9
 
 _FORMAT = 1
 _WORD_WEIGHT = 0.3  # word n-gram block vs. character n-gram block
