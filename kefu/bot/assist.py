@@ -11,6 +11,21 @@ from . import llm, queries
 from .models import Intent
 
 SUGGESTIONS = 3
+# Which quick-reply categories (the courseware's) suit a message of each intent.
+REPLY_CATEGORIES = {
+    "greeting": ("greeting",),
+    "thanks": ("greeting",),
+    "complaint": ("complaint",),
+    "human_request": ("greeting",),
+    **{
+        code: ("after_sales",)
+        for code in ("return", "exchange", "refund", "quality_problem", "wrong_item", "warranty")
+    },
+    **{
+        code: ("order",)
+        for code in ("order_status", "address_change", "cancel", "logistics", "shipping_time")
+    },
+}
 
 
 def latest_customer_message(conversation) -> Message | None:
@@ -42,7 +57,13 @@ def suggestions(conversation, user) -> dict:
         if names:
             name = names[0] if translation.get_language() == "zh-hans" else names[1]
         intent = {"code": found.intent, "name": name, "confidence": found.intent_confidence}
-    replies = search.search_quick_replies(conversation.shop_id, user, message.text)[:SUGGESTIONS]
+    replies = search.suggest_quick_replies(
+        conversation.shop_id,
+        user,
+        message.text,
+        categories=REPLY_CATEGORIES.get(found.intent, ("inquiry",)),
+        limit=SUGGESTIONS,
+    )
     return {
         "seq": message.seq,
         "text": message.text,

@@ -225,7 +225,10 @@ def open_conversation(
         conversation.refresh_from_db()
         if not with_bot:
             routing_actions.route_conversation(conversation, first_text, clock=clock)
-        if conversation.status in (Status.QUEUED, Status.BOT):  # an assignment has told the widget already
+        if conversation.status in (
+            Status.QUEUED,
+            Status.BOT,
+        ):  # an assignment has told the widget already
             publish_on_commit(
                 ConversationChanged(
                     groups=(conversation_group(conversation.id),),

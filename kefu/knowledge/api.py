@@ -78,7 +78,8 @@ class ManualOut(Schema):
 
 
 class FeedbackIn(Schema):
-    accepted: bool
+    # Omitted: a use (an agent inserted the answer); true/false: it solved the question or not.
+    accepted: bool | None = None
 
 
 class FeedbackOut(Schema):
@@ -155,6 +156,28 @@ def faq_feedback(request, faq_id: int, body: FeedbackIn):
         "accepted_count": faq.accepted_count,
         "rejected_count": faq.rejected_count,
     }
+
+
+class UseOut(Schema):
+    id: int
+    usage_count: int
+
+
+@router.post(
+    "/quick-replies/{int:reply_id}/use",
+    response={200: UseOut, 404: ErrorOut},
+    summary="Count a use of a quick reply",
+)
+def quick_reply_use(request, reply_id: int):
+    from .models import QuickReply
+    from .queries import quick_replies_for
+
+    user = _user(request)
+    visible = quick_replies_for(principal.shop_ids_for(request), user).filter(id=reply_id)
+    if not visible.exists():
+        raise NotFound(_("Quick reply not found."))
+    actions.record_quick_reply_use(reply_id)
+    return {"id": reply_id, "usage_count": QuickReply.objects.get(id=reply_id).usage_count}
 
 
 @router.get(

@@ -9,14 +9,15 @@ ids; the FAQs themselves are read fresh for each result list."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kefu.accounts.models import Shop
 from kefu.bot.nlp.faq import FaqDoc, FaqMatcher
-from kefu.bot.nlp.text import normalize
+from kefu.bot.nlp.text import language_of, normalize
 from kefu.core.clock import Clock, system_clock
 
 from . import queries
@@ -109,28 +110,64 @@ def search_faqs(
     return [FaqResult(faqs[int(hit.id)], hit.confidence) for hit in hits if int(hit.id) in faqs]
 
 
+SLASHES = "/／、"
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def _reply_text(reply: QuickReply) -> str:
+    """Title and text as matched: normalised, variables left out ("t" must not
+    find every reply with {agent_name})."""
+    return normalize(_PLACEHOLDER.sub(" ", f"{reply.title} {reply.text}"))
+
+
 def search_quick_replies(shop_id: int, user, query: str, *, limit: int = 20) -> list[QuickReply]:
-    """Shortcut prefix matches first, then title/text matches; team replies and
-    the user's own ones only."""
+    """What the agent typed after "/": shortcut prefix matches first, then
+    title/text matches; team replies and the user's own ones only."""
     replies = queries.quick_replies_for([shop_id], user)
-    query = (query or "").strip()[:MAX_QUERY_CHARS]
+    query = (query or "").strip()[:MAX_QUERY_CHARS].lstrip(SLASHES).strip()
     if not query:
-        return list(replies[:limit])
+        return list(replies.order_by("shortcut", "position", "id")[:limit])
     by_shortcut = list(
-        replies.filter(shortcut__istartswith=query).order_by("shortcut", "position", "id")[:limit]
+        replies.filter(
+            Q(shortcut__istartswith="/" + query) | Q(shortcut__istartswith=query)
+        ).order_by("shortcut", "position", "id")[:limit]
     )
     seen = {reply.id for reply in by_shortcut}
     wanted = normalize(query)
-    # A title inside the query also matches: the workbench passes the customer's
-    # whole message ("请问发货时间是多久" finds the reply titled "发货时间").
     others = [
-        reply
-        for reply in replies.exclude(id__in=seen)
-        if wanted in normalize(reply.title)
-        or wanted in normalize(reply.text)
-        or (len(normalize(reply.title)) >= 2 and normalize(reply.title) in wanted)
+        reply for reply in replies.exclude(id__in=seen) if wanted and wanted in _reply_text(reply)
     ]
     return (by_shortcut + others)[:limit]
+
+
+def _bigrams(text: str) -> set[str]:
+    compact = "".join(text.split())
+    return {compact[i : i + 2] for i in range(len(compact) - 1)} or (
+        {compact} if compact else set()
+    )
+
+
+def suggest_quick_replies(
+    shop_id: int, user, message: str, *, categories: tuple[str, ...] = (), limit: int = 3
+) -> list[QuickReply]:
+    """Quick replies for a customer's message (agent assist): ranked by the
+    character pairs they share with it, replies of the given categories (from
+    the message's intent) first; in the message's language when there are any."""
+    wanted = _bigrams(normalize(message[:MAX_QUERY_CHARS]))
+    if not wanted:
+        return []
+    language = language_of(message)
+    scored = []
+    for reply in queries.quick_replies_for([shop_id], user):
+        if reply.language and reply.language != language:
+            continue
+        words = _bigrams(_reply_text(reply))
+        overlap = len(wanted & words) / len(wanted) if words else 0.0
+        bonus = 0.5 if reply.category in categories else 0.0
+        if overlap > 0 or bonus:
+            scored.append((overlap + bonus, -reply.usage_count, reply.id, reply))
+    scored.sort(key=lambda row: (-row[0], row[1], row[2]))
+    return [row[3] for row in scored[:limit]]
 
 
 def _text_search(queryset: QuerySet, query: str, fields: tuple[str, ...], limit: int) -> list:
@@ -179,4 +216,5 @@ __all__ = [
     "search_manuals",
     "search_quick_replies",
     "search_scripts",
+    "suggest_quick_replies",
 ]

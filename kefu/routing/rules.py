@@ -45,9 +45,7 @@ def rule_matches(rule: RoutingRule, text: str, *, tier: str, channel: str) -> bo
     return bool(keywords or rule.pattern or rule.tier or rule.channel)
 
 
-def choose_group(
-    shop, text: str, *, tier: str, channel: str, group_code: str = ""
-) -> SkillGroup:
+def choose_group(shop, text: str, *, tier: str, channel: str, group_code: str = "") -> SkillGroup:
     """The first matching shop rule; else the group of the message's intent
     (given, or from the shop's trained classifier); else pre-sales."""
     from kefu.bot import queries as bot_queries

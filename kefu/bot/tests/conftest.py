@@ -7,9 +7,26 @@ from kefu.realtime.tests.conftest import _fresh_layer_and_writer, sockets  # noq
 from kefu.tests import factories as f
 
 INTENTS = {
-    "return_fee": ("退货运费", "after_sales", ["退货运费谁出", "退货邮费谁承担", "寄回来的运费谁付", "who pays return shipping"]),
-    "shipping_time": ("发货时间", "pre_sales", ["什么时候发货", "几天能发货", "今天能发吗", "when will you ship"]),
-    "complaint": ("投诉", "complaints", ["我要投诉", "投诉你们", "我要举报你们", "I want to file a complaint"]),
+    "return_fee": (
+        "退货运费",
+        "after_sales",
+        ["退货运费谁出", "退货邮费谁承担", "寄回来的运费谁付", "who pays return shipping"],
+    ),
+    "shipping_time": (
+        "发货时间",
+        "pre_sales",
+        ["什么时候发货", "几天能发货", "今天能发吗", "when will you ship"],
+    ),
+    "complaint": (
+        "投诉",
+        "complaints",
+        ["我要投诉", "投诉你们", "我要举报你们", "I want to file a complaint"],
+    ),
+    "other": (
+        "其他",
+        "pre_sales",
+        ["今天天气怎么样", "讲个笑话", "你几岁了", "推荐一部电影", "tell me a joke"],
+    ),
 }
 
 
@@ -19,7 +36,12 @@ def bot_shop(db):
     shop = f.make_shop()
     editor = f.make_agent(shop, role="supervisor", status="offline")
     for question, paraphrases, answer, intent in (
-        ("退货运费谁承担", ["退货邮费谁出", "寄回运费"], "亲，七天无理由退货的运费由买家承担。", "return_fee"),
+        (
+            "退货运费谁承担",
+            ["退货邮费谁出", "寄回运费"],
+            "亲，七天无理由退货的运费由买家承担。",
+            "return_fee",
+        ),
         ("什么时候发货", ["几天发货", "多久发货"], "亲，付款后48小时内发货。", "shipping_time"),
     ):
         knowledge_actions.save_faq(

@@ -10,7 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeChatServer:
-    def __init__(self, reply: str = "亲，七天无理由退货的运费由买家承担哦。", api_key: str = "sk-test"):
+    def __init__(
+        self, reply: str = "亲，七天无理由退货的运费由买家承担哦。", api_key: str = "sk-test"
+    ):
         self.reply = reply
         self.api_key = api_key
         self.status = 200
@@ -26,7 +28,9 @@ class FakeChatServer:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                server.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
                 if server.delay:
                     time.sleep(server.delay)
                 if self.path != "/v1/chat/completions":

@@ -81,9 +81,7 @@ def test_report_page_for_editors_only(report):
     assert page.status_code == 200
     assert "被套" in page.content.decode()
     group = gaps.group_questions(gaps.gap_turns(report.id))[0]
-    posted = client.post(
-        "/bot/gaps/draft", {"shop": report.slug, "turn": group.turn_ids}
-    )
+    posted = client.post("/bot/gaps/draft", {"shop": report.slug, "turn": group.turn_ids})
     faq = Faq.objects.get()
     assert posted.status_code == 302 and posted.url.endswith(f"/knowledge/faq/{faq.id}/change/")
 

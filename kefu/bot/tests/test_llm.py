@@ -62,11 +62,16 @@ def test_any_failure_falls_back_to_the_stored_answer(bot_shop, server, clock, br
         server.api_key = "sk-other"
     conversation, turn = start(bot_shop, "退货运费谁出", clock)
     assert not turn.drafted_by_model
-    assert conversation.messages.order_by("-seq").first().text == "亲，七天无理由退货的运费由买家承担。"
+    assert (
+        conversation.messages.order_by("-seq").first().text
+        == "亲，七天无理由退货的运费由买家承担。"
+    )
 
 
 def test_off_by_default_makes_no_request(bot_shop, server, clock):
-    BotSettings.objects.filter(shop=bot_shop).update(llm_base_url=server.url, handoff_negative=False)
+    BotSettings.objects.filter(shop=bot_shop).update(
+        llm_base_url=server.url, handoff_negative=False
+    )
     _conversation, turn = start(bot_shop, "退货运费谁出", clock)
     assert not turn.drafted_by_model and server.requests == []
 

@@ -100,3 +100,11 @@ def test_unaccepted_counts_rejections_and_repeats_but_not_accepted():
 )
 def test_asking_for_a_person(text, expected):
     assert asks_for_human(text) is expected
+
+
+def test_shop_default_threshold_is_the_one_the_evaluation_chose():
+    from kefu.bot.models import DEFAULT_ANSWER_THRESHOLD, BotSettings
+    from kefu.bot.nlp.faq import DEFAULT_ANSWER_THRESHOLD as EVALUATED
+
+    assert DEFAULT_ANSWER_THRESHOLD == EVALUATED
+    assert BotSettings().answer_threshold == EVALUATED

@@ -55,23 +55,24 @@ def test_http_fallback_answers_and_takes_feedback(bot_shop):
 
     other = visitor(bot_shop)  # another visitor cannot rate this answer
     refused = other.post(
-        "/api/v1/widget/bot/feedback", {"seq": answer["seq"], "accepted": True},
+        "/api/v1/widget/bot/feedback",
+        {"seq": answer["seq"], "accepted": True},
         content_type="application/json",
     )
     assert refused.status_code == 404
     rated = client.post(
-        "/api/v1/widget/bot/feedback", {"seq": answer["seq"], "accepted": True},
+        "/api/v1/widget/bot/feedback",
+        {"seq": answer["seq"], "accepted": True},
         content_type="application/json",
     )
     assert rated.status_code == 200 and rated.json()["feedback"] == "accepted"
     again = client.post(
-        "/api/v1/widget/bot/feedback", {"seq": answer["seq"], "accepted": False},
+        "/api/v1/widget/bot/feedback",
+        {"seq": answer["seq"], "accepted": False},
         content_type="application/json",
     )
     assert again.status_code == 400 and again.json()["code"] == "already_rated"
-    bad = client.post(
-        "/api/v1/widget/bot/feedback", {"seq": "x"}, content_type="application/json"
-    )
+    bad = client.post("/api/v1/widget/bot/feedback", {"seq": "x"}, content_type="application/json")
     assert bad.status_code == 422
     assert BotTurn.objects.get().feedback == "accepted"
 

@@ -49,8 +49,9 @@ def test_feedback_counts_and_other_shops_are_404(shop, other_shop, agent, make_f
         "rejected_count": 0,
     }
     client.post(url, {"accepted": False}, content_type="application/json")
+    client.post(url, {}, content_type="application/json")  # an agent inserted it: a use
     faq.refresh_from_db()
-    assert (faq.usage_count, faq.accepted_count, faq.rejected_count) == (2, 1, 1)
+    assert (faq.usage_count, faq.accepted_count, faq.rejected_count) == (3, 1, 1)
     response = client.post(
         f"/api/v1/knowledge/faqs/{foreign.id}/feedback",
         {"accepted": True},
@@ -102,6 +103,27 @@ def test_quick_replies_are_filled_in_for_the_conversation(shop, other_shop, supe
     foreign = f.open_conversation(other_shop, f.make_customer(other_shop), "hi", clock=clock)
     response = client.get("/api/v1/knowledge/quick-replies", {"conversation_id": foreign.id})
     assert response.status_code == 404
+
+
+def test_quick_reply_use_is_counted_for_visible_replies_only(shop, supervisor, agent):
+    team, _ = actions.save_quick_reply(
+        supervisor,
+        shop,
+        {"category": "greeting", "title": "问候", "shortcut": "/hi", "text": "您好"},
+    )
+    colleague = f.make_agent(shop, status="offline")
+    private, _ = actions.save_quick_reply(
+        colleague,
+        shop,
+        {"category": "greeting", "title": "私人", "shortcut": "/me", "text": "私人"},
+        personal=True,
+    )
+    client = client_for(agent)
+    used = client.post(f"/api/v1/knowledge/quick-replies/{team.id}/use")
+    assert used.status_code == 200 and used.json() == {"id": team.id, "usage_count": 1}
+    assert client.post(f"/api/v1/knowledge/quick-replies/{private.id}/use").status_code == 404
+    private.refresh_from_db()
+    assert private.usage_count == 0
 
 
 def test_scripts_cases_manuals(shop, other_shop, supervisor, agent):

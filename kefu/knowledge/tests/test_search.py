@@ -172,11 +172,25 @@ def test_quick_reply_search_shortcut_first_then_text(shop, supervisor, agent):
         by_shortcut.id,
         mine.id,
     ]
-    # A customer's whole message finds the reply whose title it contains.
-    assert [r.id for r in search.search_quick_replies(shop.id, agent, "请问发货时间是多久")] == [
-        by_shortcut.id
-    ]
+    # After the slash or without it, half-width, full-width or the IME's "、".
+    for typed in ("fa", "/fa", "／fa", "、fa"):
+        assert [r.id for r in search.search_quick_replies(shop.id, agent, typed)] == [
+            mine.id,
+            by_shortcut.id,
+        ]
+    # A customer's whole message ranks the replies that share most with it.
+    suggested = search.suggest_quick_replies(shop.id, agent, "请问发货时间是多久")
+    assert suggested[0] == by_shortcut and theirs not in suggested
+    assert search.suggest_quick_replies(shop.id, agent, "xyz") == []
+    # Category of the message's intent first, even with little text in common.
+    assert search.suggest_quick_replies(
+        shop.id, agent, "尺码偏大吗", categories=("inquiry",), limit=1
+    ) == [by_text]
     assert theirs.id not in [r.id for r in search.search_quick_replies(shop.id, agent, "")]
+    # Variables are not text: "agent" does not find every reply with {agent_name}.
+    named = reply(supervisor, "/hi", "问候", "您好，我是{agent_name}")
+    assert named not in search.search_quick_replies(shop.id, agent, "agent")
+    assert search.search_quick_replies(shop.id, agent, "我是") == [named]
     assert [r.id for r in search.search_quick_replies(shop.id, None, "/fa")] == [by_shortcut.id]
 
 

@@ -69,6 +69,18 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
 
   // --- Inserting into the composer ----------------------------------------------------------
 
+  // Usage counts feed the knowledge editors' report; an agent's pick is a use,
+  // not a customer's "solved", so FAQs are counted without `accepted`.
+  function count(url) {
+    api(url, { method: "POST", body: {} }).catch(() => {});
+  }
+  const faqUse = (id) => () => count(`/api/v1/knowledge/faqs/${id}/feedback`);
+  const replyUse = (id) => () => count(`/api/v1/knowledge/quick-replies/${id}/use`);
+
+  function useSlot(slot) {
+    if (slot && insert(slot.text)) slot.use();
+  }
+
   /**
    * Put text into the composer for editing (never sends). Replaces [from, to)
    * when given, else the selection; the caret ends after the text. Goes
@@ -119,7 +131,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
   let shown = null; // {convId, data} on screen
   let serial = 0; // requests started; an answer for an older one is dropped
   let timer = null;
-  let slots = []; // index → text for Alt+1…6 (null: empty slot)
+  let slots = []; // index → {text, use} for Alt+1…6 (null: empty slot)
 
   function setCollapsed(on) {
     toggleClass(strip, "is-collapsed", on);
@@ -146,7 +158,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
 
   function item(kind, index, title, preview, extra) {
     const key = `Alt+${index + 1}`;
-    const text = slots[index];
+    const slot = slots[index];
     return h(
       "button",
       {
@@ -156,7 +168,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
         title: `${title}\n\n${preview}`,
         dataset: { slot: index + 1 },
         onmousedown: (event) => event.preventDefault(), // keep the composer's caret
-        onclick: () => insert(text),
+        onclick: () => useSlot(slot),
       },
       h("span", { class: "assist-item-top" }, h("kbd", { class: "assist-key", text: key }), h("span", { class: "assist-title", text: title }), extra),
       h("span", { class: "assist-preview", text: preview }),
@@ -168,8 +180,8 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
     const faqs = (data?.faqs || []).filter((faq) => faq.confidence >= MIN_CONFIDENCE).slice(0, SLOTS);
     const replies = (data?.quick_replies || []).slice(0, SLOTS);
     slots = [
-      ...Array.from({ length: SLOTS }, (_, i) => faqs[i]?.answer || null),
-      ...Array.from({ length: SLOTS }, (_, i) => replies[i]?.text || null),
+      ...Array.from({ length: SLOTS }, (_, i) => (faqs[i] ? { text: faqs[i].answer, use: faqUse(faqs[i].id) } : null)),
+      ...Array.from({ length: SLOTS }, (_, i) => (replies[i] ? { text: replies[i].text, use: replyUse(replies[i].id) } : null)),
     ];
     faqRow.replaceChildren(
       ...faqs.map((faq, i) =>
@@ -434,7 +446,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
     if (!row) return;
     const { from, to } = pick;
     closePicker();
-    insert(row.text || "", from, to);
+    if (insert(row.text || "", from, to) && row.id) replyUse(row.id)();
   }
 
   picker.addEventListener("mousedown", (event) => event.preventDefault()); // the caret stays put
@@ -574,6 +586,7 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
           title: gettext("Insert the answer into the reply box"),
           onclick: () => {
             if (!insert(answer)) note(gettext("Open a conversation you can answer first."));
+            else faqUse(faq.id)();
           },
         }),
       ),
@@ -602,8 +615,8 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
     const digit = /^Digit([1-6])$/.exec(event.code);
     if (digit) {
       event.preventDefault();
-      const text = current() && shown?.convId === current().id ? slots[Number(digit[1]) - 1] : null;
-      if (text) insert(text);
+      const slot = current() && shown?.convId === current().id ? slots[Number(digit[1]) - 1] : null;
+      useSlot(slot);
       return;
     }
     if (event.code === "KeyK") {

@@ -5,8 +5,7 @@ from kefu.accounts.demo import DEMO_PASSWORD, STAFF, load_demo
 
 class Command(BaseCommand):
     help = (
-        "Load the demo shop with its knowledge base and bot (idempotent) and print the "
-        "demo logins."
+        "Load the demo shop with its knowledge base and bot (idempotent) and print the demo logins."
     )
 
     def add_arguments(self, parser):

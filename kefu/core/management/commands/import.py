@@ -58,8 +58,8 @@ class Command(BaseCommand):
             )
         except tabular.TableError as error:
             raise CommandError(str(error)) from None
-        for error in report.errors:
-            self.stderr.write(str(error))
+        for row_error in report.errors:
+            self.stderr.write(str(row_error))
         self.stdout.write(report.summary())
         if not report.committed:
             self.stdout.write(_("Nothing was stored: --atomic and some rows were rejected."))
