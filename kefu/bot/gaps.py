@@ -33,6 +33,7 @@ class GapGroup:
     questions: list[str]
     intent: str
     last_seen: dt.datetime
+    intent_name: str = ""
 
     @property
     def size(self) -> int:

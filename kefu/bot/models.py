@@ -14,7 +14,10 @@ DEFAULT_ANSWER_THRESHOLD = 0.9
 
 class BotSettings(models.Model):
     shop = models.OneToOneField(
-        "accounts.Shop", on_delete=models.CASCADE, related_name="bot_settings"
+        "accounts.Shop",
+        on_delete=models.CASCADE,
+        related_name="bot_settings",
+        verbose_name=_("shop"),
     )
     enabled = models.BooleanField(_("bot answers first"), default=False)
     name = models.CharField(_("bot name"), max_length=40, default="小暖")
@@ -51,7 +54,9 @@ class BotSettings(models.Model):
 
 
 class Intent(models.Model):
-    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE, related_name="intents")
+    shop = models.ForeignKey(
+        "accounts.Shop", on_delete=models.CASCADE, related_name="intents", verbose_name=_("shop")
+    )
     code = models.SlugField(_("code"), max_length=40)
     name_zh = models.CharField(_("Chinese name"), max_length=60)
     name_en = models.CharField(_("English name"), max_length=60)
@@ -71,7 +76,9 @@ class Intent(models.Model):
 
 
 class IntentExample(models.Model):
-    intent = models.ForeignKey(Intent, on_delete=models.CASCADE, related_name="examples")
+    intent = models.ForeignKey(
+        Intent, on_delete=models.CASCADE, related_name="examples", verbose_name=_("intent")
+    )
     text = models.CharField(_("text"), max_length=500)
 
     class Meta:
@@ -94,7 +101,7 @@ class SentimentLabel(models.TextChoices):
 class SentimentExample(models.Model):
     """A shop's own labelled message; `kefu train_bot` adapts the shipped model to them."""
 
-    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE)
+    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE, verbose_name=_("shop"))
     text = models.CharField(_("text"), max_length=1000)
     label = models.CharField(_("label"), max_length=10, choices=SentimentLabel.choices)
 
@@ -114,13 +121,13 @@ class ModelKind(models.TextChoices):
 class TrainedModel(models.Model):
     """A shop's trained model; every process loads the newest of each kind."""
 
-    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE)
-    kind = models.CharField(max_length=10, choices=ModelKind.choices)
+    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE, verbose_name=_("shop"))
+    kind = models.CharField(_("kind"), max_length=10, choices=ModelKind.choices)
     blob = models.BinaryField()
-    examples = models.PositiveIntegerField(default=0)
-    labels = models.JSONField(default=list)
-    seconds = models.FloatField(default=0)
-    trained_at = models.DateTimeField()
+    examples = models.PositiveIntegerField(_("examples"), default=0)
+    labels = models.JSONField(_("labels"), default=list)
+    seconds = models.FloatField(_("training time (seconds)"), default=0)
+    trained_at = models.DateTimeField(_("trained at"))
 
     class Meta:
         verbose_name = _("trained model")
@@ -152,27 +159,41 @@ class Feedback(models.TextChoices):
 
 
 class BotTurn(models.Model):
-    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE)
+    shop = models.ForeignKey("accounts.Shop", on_delete=models.CASCADE, verbose_name=_("shop"))
     conversation = models.ForeignKey(
-        "inbox.Conversation", on_delete=models.CASCADE, related_name="bot_turns"
+        "inbox.Conversation",
+        on_delete=models.CASCADE,
+        related_name="bot_turns",
+        verbose_name=_("conversation"),
     )
-    message_seq = models.PositiveIntegerField()
-    text = models.TextField()
-    intent = models.CharField(max_length=40, blank=True)
-    intent_confidence = models.FloatField(default=0)
-    sentiment = models.CharField(max_length=10, blank=True)
-    angry = models.BooleanField(default=False)
+    message_seq = models.PositiveIntegerField(_("message number"))
+    text = models.TextField(_("customer's message"))
+    intent = models.CharField(_("intent"), max_length=40, blank=True)
+    intent_confidence = models.FloatField(_("intent confidence"), default=0)
+    sentiment = models.CharField(
+        _("sentiment"), max_length=10, choices=SentimentLabel.choices, blank=True
+    )
+    angry = models.BooleanField(_("angry"), default=False)
     faq = models.ForeignKey(
-        "knowledge.Faq", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "knowledge.Faq",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("FAQ"),
     )
-    confidence = models.FloatField(default=0)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    reason = models.CharField(max_length=20, choices=HandoffReason.choices, blank=True)
-    answer_seq = models.PositiveIntegerField(null=True, blank=True)
-    drafted_by_model = models.BooleanField(default=False)
-    feedback = models.CharField(max_length=10, choices=Feedback.choices, blank=True)
-    gap_resolved = models.BooleanField(default=False)
-    created_at = models.DateTimeField()
+    confidence = models.FloatField(_("answer confidence"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    reason = models.CharField(
+        _("handoff reason"), max_length=20, choices=HandoffReason.choices, blank=True
+    )
+    answer_seq = models.PositiveIntegerField(_("answer number"), null=True, blank=True)
+    drafted_by_model = models.BooleanField(_("drafted by the model server"), default=False)
+    feedback = models.CharField(
+        _("customer feedback"), max_length=10, choices=Feedback.choices, blank=True
+    )
+    gap_resolved = models.BooleanField(_("turned into an FAQ"), default=False)
+    created_at = models.DateTimeField(_("at"))
 
     class Meta:
         verbose_name = _("bot turn")

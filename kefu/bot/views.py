@@ -9,6 +9,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,7 @@ from kefu.accounts.models import Shop
 from kefu.core.errors import ActionError
 
 from . import gaps
+from .models import Intent
 
 
 def _editable_shops(request):
@@ -45,6 +47,13 @@ def gap_report(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     groups = gaps.group_questions(gaps.gap_turns(shop.id, days=days))
+    names = dict(
+        Intent.objects.filter(shop=shop).values_list(
+            "code", "name_zh" if get_language() == "zh-hans" else "name_en"
+        )
+    )
+    for group in groups:
+        group.intent_name = names.get(group.intent, group.intent)
     published = Faq.objects.filter(shop=shop, status=FaqStatus.PUBLISHED)
     context = {
         "shops": shops,

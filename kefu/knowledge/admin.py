@@ -34,6 +34,10 @@ class LinesField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 4})
 
+    def __init__(self, *args, encoder=None, decoder=None, **kwargs):
+        # A JSONField's formfield() passes these; lines need neither.
+        super().__init__(*args, **kwargs)
+
     def prepare_value(self, value):
         if isinstance(value, list):
             return "\n".join(str(item) for item in value)

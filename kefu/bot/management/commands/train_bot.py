@@ -1,6 +1,7 @@
 """`kefu train_bot [--shop SLUG] [--seed-intents]`: retrain the bot's models."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Shop
 from kefu.bot import training
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         if shop:
             shops = shops.filter(slug=shop)
             if not shops.exists():
-                raise CommandError(f"No shop with slug {shop!r}.")
+                raise CommandError(_("No shop with slug %(slug)s.") % {"slug": shop})
         for each in shops:
             if seed_intents:
                 created = training.ensure_default_intents(each)
