@@ -21,6 +21,7 @@ from typing import IO, Any, Literal
 from django.db import transaction
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kefu.core.errors import ActionError
 
@@ -58,10 +59,13 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = _("line %(line)d") % {"line": self.line}
         if self.column:
-            where += _(", column %(column)s") % {"column": self.column}
-        return f"{where}: {self.reason}"
+            return _("line %(line)d, column %(column)s: %(reason)s") % {
+                "line": self.line,
+                "column": self.column,
+                "reason": self.reason,
+            }
+        return _("line %(line)d: %(reason)s") % {"line": self.line, "reason": self.reason}
 
 
 @dataclass
@@ -79,9 +83,12 @@ class ImportReport:
         return len({error.line for error in self.errors})
 
     def summary(self) -> str:
-        return _(
+        return ngettext(
+            "%(rows)d row: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+            "%(rejected)d rejected.",
             "%(rows)d rows: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
-            "%(rejected)d rejected."
+            "%(rejected)d rejected.",
+            self.rows,
         ) % {
             "rows": self.rows,
             "created": self.created,

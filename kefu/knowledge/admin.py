@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from kefu.accounts.models import Shop
 from kefu.core import tabular
@@ -201,11 +202,21 @@ class FaqAdmin(ShopScopedAdmin):
 
     @admin.action(description=_("Publish the selected FAQs"))
     def publish(self, request, queryset):
-        self._each(request, queryset, actions.publish_faq, _("Published %(count)d FAQs."))
+        self._each(
+            request,
+            queryset,
+            actions.publish_faq,
+            lambda n: ngettext("Published %(count)d FAQ.", "Published %(count)d FAQs.", n),
+        )
 
     @admin.action(description=_("Archive the selected FAQs"))
     def archive(self, request, queryset):
-        self._each(request, queryset, actions.archive_faq, _("Archived %(count)d FAQs."))
+        self._each(
+            request,
+            queryset,
+            actions.archive_faq,
+            lambda n: ngettext("Archived %(count)d FAQ.", "Archived %(count)d FAQs.", n),
+        )
 
     def _each(self, request, queryset, action, done_message):
         count = 0
@@ -214,8 +225,13 @@ class FaqAdmin(ShopScopedAdmin):
                 action(request.user, faq.id)
                 count += 1
             except ActionError as error:
-                self.message_user(request, f"{faq.question}: {error.message}", messages.ERROR)
-        self.message_user(request, done_message % {"count": count})
+                self.message_user(
+                    request,
+                    _("%(question)s: %(error)s")
+                    % {"question": faq.question, "error": error.message},
+                    messages.ERROR,
+                )
+        self.message_user(request, done_message(count) % {"count": count})
 
     @admin.action(description=_("Export the selected FAQs (CSV)"))
     def export_csv(self, request, queryset):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kefu.core import tabular
 
@@ -40,4 +40,9 @@ class Command(BaseCommand):
                 temporary.unlink(missing_ok=True)
         except tabular.TableError as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(_("%(count)d rows written to %(path)s") % {"count": count, "path": path})
+        self.stdout.write(
+            ngettext(
+                "%(count)d row written to %(path)s", "%(count)d rows written to %(path)s", count
+            )
+            % {"count": count, "path": path}
+        )
