@@ -4,7 +4,8 @@
 #   1. embedded: the whole suite on SQLite + the in-memory channel layer;
 #   2. scaled:   tests marked `backend`, `multiprocess` or `scaled` on a throwaway
 #                PostgreSQL + Redis on free loopback ports;
-#   3. 10-second smoke runs of bench/chat_load.py (embedded and scaled), when it exists.
+#   3. 10-second smoke runs of bench/chat_load.py (embedded and scaled), when it exists,
+#      and of bench/bot_eval.py on the public evaluation data when the machine has it.
 # Every phase runs even when an earlier one failed; the exit status is non-zero
 # if any failed. Servers started here are stopped (and their temp dirs removed)
 # on exit, whatever the reason.
@@ -156,10 +157,28 @@ for mode in "${BENCH_MODES[@]}"; do
     fi
 done
 
+# A smoke run of the bot evaluation on the public data sets, when this machine
+# has them (they are never copied into the repository): KEFU_EVAL_DATA, or
+# ../shared/data next to the checkout, or /work/shared/data.
+EVAL_DATA="${KEFU_EVAL_DATA:-}"
+for candidate in ../shared/data /work/shared/data; do
+    [ -n "$EVAL_DATA" ] && break
+    [ -d "$candidate/faq" ] && EVAL_DATA="$candidate"
+done
+if [ -z "$EVAL_DATA" ]; then
+    log "phase 3-bot-eval: skipped, no evaluation data on this machine"
+elif [ "$DRY" = 1 ]; then
+    run_phase 3-bot-eval .venv/bin/python bench/bot_eval.py --help
+else
+    run_phase 3-bot-eval timeout 600 .venv/bin/python bench/bot_eval.py \
+        --faq "$EVAL_DATA/faq/banking77_faq.jsonl" --queries "$EVAL_DATA/faq/banking77_queries.jsonl" \
+        --sentiment "$EVAL_DATA/sentiment/amazon_en.csv" --pad-faqs 2000
+fi
+
 # --- Summary -----------------------------------------------------------------
 log "summary"
 status=0
-for name in 1-embedded 2-scaled 3-bench-embedded 3-bench-scaled; do
+for name in 1-embedded 2-scaled 3-bench-embedded 3-bench-scaled 3-bot-eval; do
     [ -n "${result[$name]+set}" ] || continue
     if [ "${result[$name]}" -eq 0 ]; then
         echo "  $name: passed"

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kefu.bot.nlp.features import TextFeatures
-from kefu.bot.nlp.text import normalize, tokenize
+from kefu.bot.nlp.text import _tokenize, is_cjk, normalize, tokenize
 
 __all__ = ["DEFAULT_ANSWER_THRESHOLD", "FaqDoc", "FaqHit", "FaqMatcher"]
 
@@ -31,6 +31,12 @@ _CLF_C = 1.0
 _CLF_WEIGHT = 0.3  # ... whose margin is added to the similarity
 _CALIB_FOLDS = 3
 _CALIB_MAX = 3000  # held-out phrasings used to calibrate the confidence
+_SUPPORT_FULL = 0.5  # share of query words known to the index above which confidence is kept
+_FUZZY_MIN_LEN = 6  # latin words this long also match a known word one edit away
+
+
+def _deletes(w: str) -> set[str]:
+    return {w[:i] + w[i + 1 :] for i in range(len(w))}
 
 
 def _calib_features(s1: float, s2: float) -> list[float]:
@@ -90,6 +96,9 @@ class FaqMatcher:
         self.clf_b = np.zeros(0, dtype=np.float32)
         self.clf_docs = np.zeros(0, dtype=np.int64)  # doc index of each classifier column
         self.calib = np.array([8.0, 8.0, -5.0])
+        self.known_words: frozenset[str] | None = None  # word unigrams of the index
+        self.known_bigrams: frozenset[str] | None = None  # Chinese char bigrams of the index
+        self.fuzzy: frozenset[str] | None = None  # one-deletion variants of long latin words
 
     # ----------------------------------------------------------------- fitting
     @classmethod
@@ -114,10 +123,47 @@ class FaqMatcher:
             cjk_word_max=1,
         )
         x = self.features.fit_transform(texts)
+        self._vocabulary()
         doc_arr = np.asarray(doc_of)
         self._build(x, doc_arr, [str(d.id) for d in docs])
         self._calibrate(x, doc_arr)
         return self
+
+    def _vocabulary(self) -> None:
+        words = {w for w in self.features.word.vocabulary_ if " " not in w}
+        self.known_words = frozenset(words)
+        self.known_bigrams = frozenset(
+            g
+            for g in self.features.char.vocabulary_
+            if len(g) == 2 and is_cjk(g[0]) and is_cjk(g[1])
+        )
+        fuzzy: set[str] = set()
+        for w in words:
+            if len(w) >= _FUZZY_MIN_LEN - 1 and w.isascii() and w.isalpha():
+                fuzzy.add(w)
+                fuzzy |= _deletes(w)
+        self.fuzzy = frozenset(fuzzy)
+
+    def _support(self, query: str) -> float:
+        """Share of the query's words that the index knows (exactly, by a Chinese character
+        bigram, or one edit away for long latin words); 1.0 for indexes fitted before this."""
+        if self.known_words is None or self.features is None:
+            return 1.0
+        norm = normalize(query)
+        if self.features.preprocess is not None:
+            norm = self.features.preprocess(norm)
+        toks = set(_tokenize(norm))
+        if not toks:
+            return 0.0
+        known = 0
+        for t in toks:
+            if t in self.known_words:
+                known += 1
+            elif is_cjk(t[0]) and len(t) >= 2:
+                known += any(t[i : i + 2] in self.known_bigrams for i in range(len(t) - 1))
+            elif len(t) >= _FUZZY_MIN_LEN and t.isascii() and t.isalpha():
+                known += t in self.fuzzy or bool(_deletes(t) & self.fuzzy)
+        return known / len(toks)
 
     def _build(self, x: sp.csr_matrix, doc_of: np.ndarray, ids: list[str]) -> None:
         """Index rows ``x`` (grouped by FAQ, in order) of FAQs ``ids``."""
@@ -217,12 +263,15 @@ class FaqMatcher:
         top = top[np.argsort(-scores[top], kind="stable")]
         s1 = float(scores[top[0]])
         s2 = float(scores[top[1]]) if len(top) > 1 else 0.0
-        conf1 = self._confidence(s1, s2)
+        # A query that shares (almost) no word with the knowledge base is not answered,
+        # however its character n-grams happen to line up.
+        gate = min(1.0, self._support(query) / _SUPPORT_FULL)
+        conf1 = self._confidence(s1, s2) * gate
         hits = [FaqHit(self.ids[top[0]], s1, conf1)]
         for i in top[1:kk]:
             s = float(scores[i])
             # A lower hit is never more trustworthy than the top one.
-            hits.append(FaqHit(self.ids[i], s, min(conf1, self._confidence(s, s1))))
+            hits.append(FaqHit(self.ids[i], s, min(conf1, self._confidence(s, s1) * gate)))
         return hits
 
     # ----------------------------------------------------------- serialising

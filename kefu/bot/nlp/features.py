@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+
 from kefu.bot.nlp.text import _tokenize, is_cjk, normalize
 
 __all__ = ["TextFeatures", "word_ngrams", "char_ngrams"]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from kefu.bot.nlp.features import TextFeatures
 
 __all__ = ["IntentModel", "IntentPrediction"]

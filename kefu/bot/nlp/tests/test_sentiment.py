@@ -95,3 +95,127 @@ def test_serialization_round_trip(model):
     again = SentimentModel.from_bytes(adapted.to_bytes())
     for t in ["很好吃", "太差了", "hello"]:
         assert again.predict(t) == adapted.predict(t)
+
+
+# Calm pre-/after-sales questions must never read as complaints: a negative label
+# hands the chat to a person and shows a red badge on the workbench.
+CALM_QUESTIONS = [
+    "请问这款蚕丝被有现货吗？",
+    "这个枕头多少钱一对",
+    "退货的运费是谁承担",
+    "你好，床笠有1.8米的吗？",
+    "今天下单什么时候发货",
+    "可以开电子发票吗",
+    "退货寄到哪个地址",
+    "羽绒被能用洗衣机洗吗",
+    "麻烦帮我查一下快递到哪了",
+    "退款大概几天能到账",
+    "能换一个颜色吗",
+    "新疆地区包邮吗",
+    "How do I send this back?",
+    "When will my order ship?",
+    "Can I get an invoice for my order?",
+    "Do you deliver to Macau?",
+    "How long does the refund usually take?",
+    "Is the grey duvet cover still in stock?",
+    "Can I change the shipping address?",
+    "What is your return policy for opened items?",
+]
+
+
+@pytest.mark.parametrize("text", CALM_QUESTIONS)
+def test_calm_questions_are_neutral(model, text):
+    r = model.predict(text)
+    assert r.label == "neutral", (text, r)
+    assert abs(r.score) < 0.35, (text, r)
+    assert not r.angry
+
+
+COMPLAINTS = [
+    "都五天了还没发货，太慢了",
+    "质量太差了，洗了一次就起球",
+    "客服态度恶劣，问什么都不回",
+    "收到的被子一股怪味，要退货",
+    "发错货了，我买的是灰色的",
+    "My parcel is two weeks late and nobody answers my emails",
+    "The pillowcase ripped after one wash, terrible quality",
+    "You sent me the wrong size and I'm still waiting for my refund",
+]
+
+
+@pytest.mark.parametrize("text", COMPLAINTS)
+def test_complaints_stay_negative(model, text):
+    r = model.predict(text)
+    assert r.label == "negative", (text, r)
+    assert r.score < -0.3
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["骗子！说好的发货一直不发，我要去12315投诉你们！！", "This is a SCAM, WORST shop EVER!!!"],
+)
+def test_angry_complaints(model, text):
+    r = model.predict(text)
+    assert r.label == "negative" and r.angry, (text, r)
+
+
+# ------------------------------------------------------------------ shipped-model cache
+def _fresh(monkeypatch, cache_dir, model, calls=None, delay=0.0):
+    """Forget the process-wide model; "building" returns the already built one (fast)."""
+    import time
+
+    from kefu.bot.nlp import sentiment as s
+
+    monkeypatch.setenv("KEFU_NLP_CACHE_DIR", str(cache_dir))
+    monkeypatch.setattr(s, "_model", None)
+
+    def build():
+        if calls is not None:
+            calls.append(1)
+        time.sleep(delay)
+        return model.zh
+
+    monkeypatch.setattr(s, "_build_zh", build)
+    return s
+
+
+def test_corrupt_cache_is_rebuilt(monkeypatch, tmp_path, model):
+    calls = []
+    s = _fresh(monkeypatch, tmp_path, model, calls)
+    path = s._cache_path()
+    path.write_bytes(b"not an npz file")
+    again = SentimentModel.shipped()
+    assert again.predict("质量太差了，洗一次就坏").label == "negative"
+    assert calls == [1]
+    assert s._ZhModel.load(path).classes  # rewritten with a valid model
+    # The next process loads it instead of building.
+    monkeypatch.setattr(s, "_model", None)
+    assert SentimentModel.shipped().predict("太慢了，差评").label == "negative"
+    assert calls == [1]
+
+
+def test_unwritable_cache_still_predicts(monkeypatch, tmp_path, model):
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    s = _fresh(monkeypatch, blocker / "sub", model)  # mkdir fails: a file is in the way
+    m = SentimentModel.shipped()
+    assert m.predict("请问什么时候发货").label == "neutral"
+    assert s._model is m
+
+
+def test_concurrent_first_use_builds_once(monkeypatch, tmp_path, model):
+    import threading
+
+    calls = []
+    s = _fresh(monkeypatch, tmp_path, model, calls, delay=0.3)
+    out = []
+    threads = [
+        threading.Thread(target=lambda: out.append(SentimentModel.shipped())) for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert out[0] is out[1] is out[2]
+    assert [p.name for p in tmp_path.iterdir()] == [s._cache_path().name]  # no temp files left
