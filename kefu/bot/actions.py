@@ -42,6 +42,24 @@ def not_solved_text(language: str) -> str:
     )
 
 
+def small_talk_text(intent: str, settings, language: str) -> str:
+    if intent == "thanks":
+        return _in_language(
+            language,
+            lambda: _("You are welcome! Is there anything else I can help you with?"),
+        )
+    return _in_language(
+        language,
+        lambda: (
+            _(
+                "Hello, I am %(name)s, the shop's assistant. What can I help you with? "
+                "Reply “agent” any time to talk to a person."
+            )
+            % {"name": settings.name}
+        ),
+    )
+
+
 def handoff_text(settings, language: str) -> str:
     default = BotSettings._meta.get_field("handoff_text").default
     if settings.handoff_text != default or language != "en":
@@ -111,7 +129,12 @@ def handle_customer_message(
             reason=decision.reason,
             created_at=clock.now(),
         )
-        if decision.outcome == Outcome.ANSWERED:
+        if decision.small_talk:
+            turn.faq = None
+            text = small_talk_text(decision.small_talk, settings, found.language)
+            result = _bot_message(conversation, settings, f"talk-{seq}", text, clock)
+            turn.answer_seq = result.message["seq"] if result.message else None
+        elif decision.outcome == Outcome.ANSWERED:
             _answer(conversation, turn, found, settings, clock)
         else:
             _hand_off(conversation, turn, found, settings, decision, clock)

@@ -16,10 +16,20 @@ class PastTurn:
     feedback: str
 
 
+# Greetings and thanks get the bot's own short reply instead of a handoff.
+SMALL_TALK = frozenset({"greeting", "thanks"})
+SMALL_TALK_CONFIDENT = 0.8
+# When the best FAQ is filed under the intent the classifier is sure of, two
+# independent models agree, and the FAQ may answer this much below the threshold.
+AGREEMENT_CONFIDENT = 0.9
+AGREEMENT_MARGIN = 0.15
+
+
 @dataclass(frozen=True)
 class Decision:
     outcome: str
     reason: str = ""
+    small_talk: str = ""  # the intent whose canned reply answers (no FAQ)
 
 
 def unaccepted_answers(history: list[PastTurn], current_intent: str) -> int:
@@ -63,4 +73,21 @@ def decide(
         return handoff(HandoffReason.NOT_RESOLVED)
     if analysis.hits and analysis.top_confidence >= threshold:
         return Decision(Outcome.ANSWERED)
+    if (
+        analysis.hits
+        and intents_agree(analysis)
+        and (analysis.top_confidence >= threshold - AGREEMENT_MARGIN)
+    ):
+        return Decision(Outcome.ANSWERED)
+    if analysis.intent in SMALL_TALK and analysis.intent_confidence >= SMALL_TALK_CONFIDENT:
+        return Decision(Outcome.ANSWERED, small_talk=analysis.intent)
     return handoff(HandoffReason.LOW_CONFIDENCE)
+
+
+def intents_agree(analysis: Analysis) -> bool:
+    faq_intent = getattr(analysis.hits[0].faq, "intent", "") if analysis.hits else ""
+    return bool(
+        faq_intent
+        and faq_intent == analysis.intent
+        and analysis.intent_confidence >= AGREEMENT_CONFIDENT
+    )

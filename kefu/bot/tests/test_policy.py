@@ -7,9 +7,15 @@ from kefu.bot.models import Feedback, HandoffReason, Outcome
 from kefu.bot.policy import PastTurn, decide, unaccepted_answers
 
 
+class Faq:
+    def __init__(self, intent=""):
+        self.intent = intent
+
+
 class Hit:
-    def __init__(self, confidence):
+    def __init__(self, confidence, intent=""):
         self.confidence = confidence
+        self.faq = Faq(intent)
 
 
 def analysis(**fields):
@@ -59,6 +65,30 @@ def test_below_threshold_hands_off():
 def test_handoff_rules(fields, overrides, reason):
     decision = run(analysis(**fields), **overrides)
     assert (decision.outcome, decision.reason) == (Outcome.HANDOFF, reason)
+
+
+def test_agreeing_intent_lowers_the_bar_a_little():
+    agreeing = analysis(hits=[Hit(0.8, "refund")], intent="refund", intent_confidence=0.95)
+    assert run(agreeing, threshold=0.9).outcome == Outcome.ANSWERED
+    unsure = analysis(hits=[Hit(0.8, "refund")], intent="refund", intent_confidence=0.6)
+    assert run(unsure, threshold=0.9).reason == HandoffReason.LOW_CONFIDENCE
+    other = analysis(hits=[Hit(0.8, "return")], intent="refund", intent_confidence=0.95)
+    assert run(other, threshold=0.9).reason == HandoffReason.LOW_CONFIDENCE
+    too_low = analysis(hits=[Hit(0.7, "refund")], intent="refund", intent_confidence=0.95)
+    assert run(too_low, threshold=0.9).reason == HandoffReason.LOW_CONFIDENCE
+
+
+@pytest.mark.parametrize("intent", ["greeting", "thanks"])
+def test_greetings_and_thanks_get_a_short_reply(intent):
+    decision = run(analysis(hits=[], intent=intent, intent_confidence=0.95))
+    assert (decision.outcome, decision.small_talk) == (Outcome.ANSWERED, intent)
+    # An FAQ that answers wins; an unsure greeting is handed off.
+    assert run(analysis(intent=intent, intent_confidence=0.95)).small_talk == ""
+    unsure = run(analysis(hits=[], intent=intent, intent_confidence=0.5))
+    assert unsure.reason == HandoffReason.LOW_CONFIDENCE
+    # Asking for a person still comes first.
+    hello_human = analysis(hits=[], intent=intent, intent_confidence=0.95, human_request=True)
+    assert run(hello_human).reason == HandoffReason.HUMAN_REQUEST
 
 
 def test_shop_switches_turn_rules_off():
