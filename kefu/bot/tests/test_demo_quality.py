@@ -71,17 +71,16 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+@pytest.fixture
+def demo(db):
     from kefu.accounts.demo import load_demo
     from kefu.bot.demo import load_bot_demo
     from kefu.knowledge.demo import load_demo_knowledge
 
-    with django_db_blocker.unblock():
-        shop = load_demo()
-        load_demo_knowledge(shop)
-        load_bot_demo(shop)
-        yield shop
+    shop = load_demo()
+    load_demo_knowledge(shop)
+    load_bot_demo(shop)
+    return shop
 
 
 def decisions(shop):
