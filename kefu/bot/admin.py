@@ -1,12 +1,14 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from kefu.knowledge.admin import ShopScopedAdmin
+
 from . import training
 from .models import BotSettings, BotTurn, Intent, IntentExample, SentimentExample, TrainedModel
 
 
 @admin.register(BotSettings)
-class BotSettingsAdmin(admin.ModelAdmin):
+class BotSettingsAdmin(ShopScopedAdmin):
     list_display = ("shop", "enabled", "answer_threshold", "max_unaccepted", "llm_enabled")
     fieldsets = (
         (None, {"fields": ("shop", "enabled", "name", "answer_threshold", "handoff_text")}),
@@ -35,7 +37,7 @@ class IntentExampleInline(admin.TabularInline):
 
 
 @admin.register(Intent)
-class IntentAdmin(admin.ModelAdmin):
+class IntentAdmin(ShopScopedAdmin):
     list_display = ("code", "name_zh", "name_en", "group_code", "handoff", "shop")
     list_filter = ("shop", "group_code", "handoff")
     inlines = [IntentExampleInline]
@@ -59,14 +61,14 @@ class IntentAdmin(admin.ModelAdmin):
 
 
 @admin.register(SentimentExample)
-class SentimentExampleAdmin(admin.ModelAdmin):
+class SentimentExampleAdmin(ShopScopedAdmin):
     list_display = ("text", "label", "shop")
     list_filter = ("shop", "label")
     search_fields = ("text",)
 
 
 @admin.register(TrainedModel)
-class TrainedModelAdmin(admin.ModelAdmin):
+class TrainedModelAdmin(ShopScopedAdmin):
     list_display = ("shop", "kind", "examples", "seconds", "trained_at")
     list_filter = ("shop", "kind")
     exclude = ("blob",)
@@ -77,7 +79,7 @@ class TrainedModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(BotTurn)
-class BotTurnAdmin(admin.ModelAdmin):
+class BotTurnAdmin(ShopScopedAdmin):
     list_display = (
         "created_at",
         "text",

@@ -178,3 +178,17 @@ def test_retraining_is_seen_without_restart(bot_shop, clock):
     assert report.trained and report.labels == 5
     second = training.intent_model(bot_shop)
     assert second is not first and "invoice" in second.labels
+
+
+def test_without_the_bot_the_intent_still_picks_the_group(bot_shop, clock):
+    BotSettings.objects.filter(shop=bot_shop).update(enabled=False)
+    f.make_agent(bot_shop, "after_sales")
+    f.make_agent(bot_shop, "pre_sales")
+    returns = f.open_conversation(bot_shop, f.make_customer(bot_shop), "退货邮费谁出", clock=clock)
+    assert returns.group.code == "after_sales" and returns.status == Status.OPEN
+    shipping = f.open_conversation(bot_shop, f.make_customer(bot_shop), "几天能发货", clock=clock)
+    assert shipping.group.code == "pre_sales"
+    # The shop's own rules come first.
+    f.make_rule(bot_shop, "complaints", keywords="邮费")
+    ruled = f.open_conversation(bot_shop, f.make_customer(bot_shop), "退货邮费谁出", clock=clock)
+    assert ruled.group.code == "complaints"

@@ -65,3 +65,22 @@ def test_only_the_last_three_models_are_kept():
     for _ in range(5):
         training.train_intents(shop)
     assert TrainedModel.objects.filter(shop=shop, kind=ModelKind.INTENT).count() == 3
+
+
+def test_bot_admin_shows_only_the_shops_one_edits(client):
+    from django.contrib.auth.models import Permission
+
+    from kefu.bot.models import BotSettings
+
+    mine, theirs = f.make_shop(), f.make_shop()
+    BotSettings.objects.create(shop=mine)
+    BotSettings.objects.create(shop=theirs)
+    supervisor = f.make_agent(mine, role="supervisor")
+    supervisor.is_staff = True
+    supervisor.save()
+    supervisor.user_permissions.set(Permission.objects.filter(content_type__app_label="bot"))
+    client.force_login(supervisor)
+    listing = client.get("/admin/bot/botsettings/").content.decode()
+    assert str(mine) in listing and str(theirs) not in listing
+    foreign = BotSettings.objects.get(shop=theirs)
+    assert client.get(f"/admin/bot/botsettings/{foreign.pk}/change/").status_code == 302
