@@ -80,12 +80,7 @@ def handle_customer_message(
     Idempotent: a message is handled once; a conversation no longer with the
     bot is left alone."""
     with transaction.atomic():
-        conversation = (
-            Conversation.objects.select_for_update()
-            .select_related("shop", "customer")
-            .filter(id=conversation_id)
-            .first()
-        )
+        conversation = _locked_conversation(conversation_id)
         if conversation is None or conversation.status != Status.BOT:
             return None
         if BotTurn.objects.filter(conversation=conversation, message_seq=seq).exists():
@@ -140,6 +135,16 @@ def handle_customer_message(
             _hand_off(conversation, turn, found, settings, decision, clock)
         turn.save()
     return turn
+
+
+def _locked_conversation(conversation_id: int) -> Conversation | None:
+    """The conversation, locked: a customer's messages are handled one at a time."""
+    return (
+        Conversation.objects.select_for_update()
+        .select_related("shop", "customer")
+        .filter(id=conversation_id)
+        .first()
+    )
 
 
 def _answer(conversation, turn: BotTurn, found, settings, clock: Clock) -> None:
@@ -215,12 +220,7 @@ def record_feedback(
     from kefu.knowledge import actions as knowledge_actions
 
     with transaction.atomic():
-        conversation = (
-            Conversation.objects.select_for_update()
-            .select_related("shop", "customer")
-            .filter(id=conversation_id)
-            .first()
-        )
+        conversation = _locked_conversation(conversation_id)
         turn = BotTurn.objects.filter(
             conversation_id=conversation_id, answer_seq=answer_seq
         ).first()

@@ -84,20 +84,7 @@ class FaqForm(forms.ModelForm):
 
     class Meta:
         model = Faq
-        fields = (
-            "shop",
-            "language",
-            "category",
-            "intent",
-            "question",
-            "paraphrases",
-            "answer",
-            "products",
-            "valid_from",
-            "valid_to",
-            "status",
-            "review_due",
-        )
+        fields = ("shop", *actions.FAQ_FIELDS)
 
     def clean(self):
         cleaned = super().clean()

@@ -19,20 +19,7 @@ from .models import Faq, QuickReply
 LIST_SEPARATOR = " | "
 _SPLIT = re.compile(r"\s*\|\s*|\s*\n\s*")
 
-FAQ_COLUMNS = (
-    "id",
-    "language",
-    "category",
-    "intent",
-    "question",
-    "paraphrases",
-    "answer",
-    "products",
-    "valid_from",
-    "valid_to",
-    "status",
-    "review_due",
-)
+FAQ_COLUMNS = ("id", *actions.FAQ_FIELDS)
 REPLY_COLUMNS = ("category", "title", "shortcut", "text", "language", "position")
 
 

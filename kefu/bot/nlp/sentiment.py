@@ -137,6 +137,7 @@ _SEED_NEGATIVE = frozenset({"complaint", "quality_problem", "wrong_item"})
 _SEED_FILE = Path(__file__).resolve().parent.parent / "intents_seed.json"
 
 
+@lru_cache(maxsize=1)
 def _hasher():
     from sklearn.feature_extraction.text import HashingVectorizer
 
@@ -162,12 +163,16 @@ class _ZhModel:
         self.coef = sp.csr_matrix(coef, dtype=np.float32)
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.classes = [str(c) for c in classes]
-        self._hv = None
+        self._coef_t = None  # (features x classes), built on first use
 
     def __getstate__(self):
         d = dict(self.__dict__)
-        d["_hv"] = None
+        d["_coef_t"] = None
         return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        self._coef_t = None
 
     @staticmethod
     def _lex(norms: Sequence[str]) -> np.ndarray:
@@ -188,9 +193,11 @@ class _ZhModel:
         np.log(x.data, out=x.data)
         x.data += 1.0
         x.data *= idf[x.indices]
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        x = sp.diags((1.0 / np.maximum(norms, 1e-12)).astype(np.float32)) @ x
-        return sp.csr_matrix(x)
+        sq = np.add.reduceat(x.data**2, x.indptr[:-1]) if x.nnz else np.zeros(x.shape[0])
+        sq[np.diff(x.indptr) == 0] = 0.0  # reduceat repeats the next value for empty rows
+        norms = np.sqrt(np.maximum(sq, 1e-24)).astype(np.float32)
+        x.data /= np.repeat(norms, np.diff(x.indptr))
+        return x
 
     @classmethod
     def _x(cls, norms: Sequence[str], idf: np.ndarray) -> sp.csr_matrix:
@@ -222,7 +229,9 @@ class _ZhModel:
 
     def proba(self, norms: Sequence[str]) -> np.ndarray:
         """Rows of P(negative), P(neutral), P(positive) (one-vs-rest, normalised)."""
-        z = np.asarray((self._x(norms, self.idf) @ self.coef.T).todense()) + self.intercept
+        if self._coef_t is None:
+            self._coef_t = sp.csr_matrix(self.coef.T)
+        z = (self._x(norms, self.idf) @ self._coef_t).toarray() + self.intercept
         p = 1.0 / (1.0 + np.exp(-z))
         p /= np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
         out = np.zeros((len(norms), 3))
