@@ -7,6 +7,8 @@ and adapts to the shop's labelled messages when it has enough of them."""
 from __future__ import annotations
 
 import json
+import logging
+import pickle
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from kefu.bot.nlp.sentiment import SentimentModel
 from .models import Intent, IntentExample, ModelKind, SentimentExample, TrainedModel
 
 MIN_SENTIMENT_EXAMPLES = 20
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,13 @@ def current_model(shop_id: int, kind: str):
     if blob is None:
         return None
     loader = IntentModel if kind == ModelKind.INTENT else SentimentModel
-    model = loader.from_bytes(bytes(blob))
+    try:
+        model = loader.from_bytes(bytes(blob))
+    except (ValueError, TypeError, EOFError, pickle.UnpicklingError, AttributeError):
+        # Stored by an older release in a format this one no longer reads: the
+        # shop's next `kefu train_bot` replaces it; until then, as if untrained.
+        log.warning("shop %s: %s model #%s is in an old format", shop_id, kind, newest)
+        return None
     with _lock:
         _loaded[(shop_id, kind)] = (newest, model)
     return model

