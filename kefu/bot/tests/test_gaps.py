@@ -84,6 +84,8 @@ def test_report_page_for_editors_only(report):
     posted = client.post("/bot/gaps/draft", {"shop": report.slug, "turn": group.turn_ids})
     faq = Faq.objects.get()
     assert posted.status_code == 302 and posted.url.endswith(f"/knowledge/faq/{faq.id}/change/")
+    # The supervisor can write the answer there: the back office is open to them.
+    assert client.get(posted.url).status_code == 200
 
     agent = f.make_agent(report)
     client.force_login(agent)

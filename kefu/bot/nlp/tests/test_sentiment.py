@@ -219,3 +219,83 @@ def test_concurrent_first_use_builds_once(monkeypatch, tmp_path, model):
     assert len(calls) == 1
     assert out[0] is out[1] is out[2]
     assert [p.name for p in tmp_path.iterdir()] == [s._cache_path().name]  # no temp files left
+
+
+# ------------------------------------------------------- delivery / tweets (team-written)
+DELIVERY_COMPLAINTS = [
+    "送餐太慢了",
+    "饭都凉了",
+    "汤洒了一半",
+    "少送了一份",
+    "骑手态度差",
+    "味道不错就是送得太慢",
+    "等了一个半小时，饭菜全凉了",
+    "备注了不要辣还是放了一堆辣椒",
+]
+
+
+@pytest.mark.parametrize("text", DELIVERY_COMPLAINTS)
+def test_delivery_complaints_are_negative(model, text):
+    r = model.predict(text)
+    assert r.label == "negative", (text, r)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["不难吃，还挺香的", "送得不慢，二十分钟就到了", "没有送错，东西都齐", "一点都不油腻，很清爽"],
+)
+def test_negated_complaint_words_are_not_negative(model, text):
+    r = model.predict(text)
+    assert r.label == "positive", (text, r)
+
+
+def test_negated_complaint_lexicon_flip():
+    from kefu.bot.nlp.sentiment import _lexicons
+
+    zh = _lexicons()[0]
+    assert zh.features("难吃")[0] > 0 and zh.features("难吃")[1] == 0
+    neg, pos, _ = zh.features("一点都不难吃")
+    assert neg == 0 and pos > 0
+    # the negation of a topic word is itself the complaint
+    assert zh.features("商家不给退款")[0] > 0
+
+
+ENGLISH_TWEET_COMPLAINTS = [
+    "@airline great, another delay. 3 hours on the tarmac",
+    "still waiting for my refund, three weeks now",
+    "no one answers the phone, been on hold for an hour",
+    "worst service ever #fail",
+    "you cancelled my flight and nobody told me",
+    "charged me twice and nobody will fix it",
+    "never again.",
+    "why is my parcel marked as delivered when it's not here?",
+    "thanks for losing my bag again",
+    "my internet is down again, third time this week",
+]
+
+
+@pytest.mark.parametrize("text", ENGLISH_TWEET_COMPLAINTS)
+def test_english_tweet_complaints(model, text):
+    r = model.predict(text)
+    assert r.label == "negative", (text, r)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I change my seat?",
+        "Is my flight on time?",
+        "How long does delivery usually take?",
+        "Does the refund go back to my card?",
+        "What is the cancellation policy?",
+        "Please send me the invoice",
+        "I need to update my address",
+        "骑手大概多久到",
+        "能送到宿舍楼下吗",
+        "退货运费谁来出",
+    ],
+)
+def test_more_calm_questions_are_neutral(model, text):
+    r = model.predict(text)
+    assert r.label == "neutral", (text, r)
+    assert abs(r.score) < 0.35, (text, r)
