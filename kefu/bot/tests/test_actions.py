@@ -109,7 +109,7 @@ def test_vip_goes_to_an_agent_when_the_shop_says_so(bot_shop, clock):
 
 
 def test_unknown_question_hands_off_and_intent_picks_the_group(bot_shop, clock):
-    conversation, turn = start(bot_shop, "明天会下雨吗", clock)
+    conversation, turn = start(bot_shop, "再讲个笑话吧", clock)
     assert (turn.outcome, turn.reason) == (Outcome.HANDOFF, HandoffReason.LOW_CONFIDENCE)
     assert conversation.status == Status.QUEUED
 
@@ -130,7 +130,8 @@ def test_feedback_counts_and_two_rejections_hand_off(bot_shop, clock):
     assert Faq.objects.get(id=first.faq_id).rejected_count == 1
     conversation.refresh_from_db()
     assert conversation.status == Status.BOT
-    assert texts(conversation)[-1][0] == "bot"  # "sorry, say it another way"
+    kind, sorry = texts(conversation)[-1]
+    assert kind == "bot" and "抱歉" in sorry  # "sorry, say it another way", in Chinese
     _r, second = say(conversation, "退货运费谁出", "c2", clock)
     assert second.outcome == Outcome.ANSWERED
     actions.record_feedback(conversation.id, second.answer_seq, False, clock=clock)
@@ -175,7 +176,7 @@ def test_retraining_is_seen_without_restart(bot_shop, clock):
         IntentExample(intent=intent, text=t) for t in ["能开发票吗", "发票怎么开", "要增值税发票"]
     )
     report = training.train_intents(bot_shop)
-    assert report.trained and report.labels == 5
+    assert report.trained and report.labels == 6
     second = training.intent_model(bot_shop)
     assert second is not first and "invoice" in second.labels
 
@@ -192,3 +193,13 @@ def test_without_the_bot_the_intent_still_picks_the_group(bot_shop, clock):
     f.make_rule(bot_shop, "complaints", keywords="邮费")
     ruled = f.open_conversation(bot_shop, f.make_customer(bot_shop), "退货邮费谁出", clock=clock)
     assert ruled.group.code == "complaints"
+
+
+def test_greeting_gets_the_bots_own_reply_in_the_customers_language(bot_shop, clock):
+    conversation, turn = start(bot_shop, "亲在吗", clock)
+    assert (turn.outcome, turn.intent, turn.faq) == (Outcome.ANSWERED, "greeting", None)
+    kind, text = texts(conversation)[-1]
+    assert kind == "bot" and "小暖" in text and "您好" in text
+    assert conversation.messages.order_by("-seq").first().client_id == "talk-2"
+    english, _turn = start(bot_shop, "hello", clock)
+    assert texts(english)[-1][1].startswith("Hello, I am 小暖")
