@@ -466,7 +466,18 @@ class CaseAdmin(ActionSavedAdmin):
     list_display = ("title", "shop", "kind", "language", "created_by", "created_at")
     list_filter = ("shop", "kind", "language")
     search_fields = ("title", "situation", "handling", "lesson")
-    fields = ("shop", "kind", "title", "situation", "handling", "lesson", "tags", "language")
+    fields = (
+        "shop",
+        "conversation",
+        "kind",
+        "title",
+        "situation",
+        "handling",
+        "lesson",
+        "tags",
+        "language",
+    )
+    raw_id_fields = ("conversation",)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["field_classes"] = {"tags": LinesField}
@@ -478,6 +489,7 @@ class CaseAdmin(ActionSavedAdmin):
             form.cleaned_data["shop"],
             form.cleaned_data,
             case_id=obj.pk if change else None,
+            conversation=form.cleaned_data.get("conversation"),
         )
         obj.pk = case.pk
 

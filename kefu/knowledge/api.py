@@ -256,6 +256,35 @@ def cases(request, q: str = "", shop_id: int | None = None):
     ]
 
 
+class CaseIn(Schema):
+    conversation_id: int
+    kind: str
+    title: str
+    situation: str
+    handling: str
+    lesson: str = ""
+    tags: list[str] = []
+    language: str = "zh-hans"
+
+
+@router.post(
+    "/cases",
+    response={201: CaseOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Add a conversation to the case library (supervisors, trainers)",
+)
+def add_case(request, body: CaseIn):
+    user = principal.require_user(request)
+    conversation = principal.conversation_or_404(request, body.conversation_id)
+    fields = body.dict(exclude={"conversation_id"})
+    case = actions.save_case(user, conversation.shop, fields, conversation=conversation)
+    return 201, {
+        **fields,
+        "id": case.id,
+        "shop_id": case.shop_id,
+        "conversation_id": conversation.id,
+    }
+
+
 @router.get("/manuals", response={200: list[ManualOut], 404: ErrorOut})
 def manuals(request, q: str = "", shop_id: int | None = None):
     return [

@@ -158,3 +158,47 @@ def test_scripts_cases_manuals(shop, other_shop, supervisor, agent):
     manuals = client.get("/api/v1/knowledge/manuals").json()
     assert manuals[0]["body_html"] == "<h3>总则</h3>\n<p>&lt;i&gt;x&lt;/i&gt;</p>"
     assert client.get("/api/v1/knowledge/cases", {"shop_id": other_shop.id}).status_code == 404
+
+
+def test_a_conversation_goes_into_the_case_library(shop, other_shop, supervisor, agent, clock):
+    from kefu.knowledge.models import Case
+
+    conversation = f.open_conversation(shop, f.make_customer(shop), "发错货了", clock=clock)
+    body = {
+        "conversation_id": conversation.id,
+        "kind": "success",
+        "title": "发错颜色后的补救",
+        "situation": "买家收到颜色不对的四件套",
+        "handling": "道歉，补发正确颜色，退回运费由店铺承担",
+        "lesson": "先认错再给方案",
+        "tags": ["发错货", "补发"],
+    }
+    created = client_for(supervisor).post(
+        "/api/v1/knowledge/cases", body, content_type="application/json"
+    )
+    assert created.status_code == 201
+    case = Case.objects.get()
+    assert (case.conversation_id, case.kind, case.tags) == (
+        conversation.id,
+        "success",
+        ["发错货", "补发"],
+    )
+    listed = client_for(supervisor).get("/api/v1/knowledge/cases").json()
+    assert listed[0]["conversation_id"] == conversation.id
+    # Agents read the library but do not write it; another shop's conversation is 404.
+    refused = client_for(agent).post(
+        "/api/v1/knowledge/cases", body, content_type="application/json"
+    )
+    assert refused.status_code in (403, 404)
+    foreign = f.open_conversation(other_shop, f.make_customer(other_shop), "hi", clock=clock)
+    other = client_for(supervisor).post(
+        "/api/v1/knowledge/cases",
+        {**body, "conversation_id": foreign.id},
+        content_type="application/json",
+    )
+    assert other.status_code == 404
+    bad = client_for(supervisor).post(
+        "/api/v1/knowledge/cases", {**body, "kind": "meh"}, content_type="application/json"
+    )
+    assert bad.status_code == 400
+    assert Case.objects.count() == 1
