@@ -69,7 +69,8 @@ async def test_customer_on_one_process_agent_on_the_other(servers):
         async with connect(
             f"{first.ws_url}/ws/widget/?token={token}", additional_headers={"Origin": first.url}
         ) as customer:
-            text = f"两个进程之间能收到吗？{uuid.uuid4().hex[:6]}"
+            # A pre-sales question: routing (rules, then the intent) sends it to 小美.
+            text = f"这款四件套有现货吗？{uuid.uuid4().hex[:6]}"
             await customer.send(json.dumps({"type": "send", "client_id": "p1", "text": text}))
             ack = await next_frame(customer, lambda f: f["type"] == "ack")
             conversation_id = ack["message"]["conversation_id"]
