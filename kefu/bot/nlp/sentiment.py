@@ -558,12 +558,23 @@ def _write_cache(path: Path, zh: _ZhModel) -> None:
             zh.save(f)
         os.replace(tmp, path)
         tmp = None
+        _prune_cache(path)
     except Exception:  # noqa: BLE001 - an unwritable cache only costs the next start
         pass
     finally:
         if tmp is not None:
             try:
                 os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _prune_cache(current: Path) -> None:
+    """Models built from older resources are never read again: remove them."""
+    for old in current.parent.glob("sentiment-*"):
+        if old != current and old.suffix in (".npz", ".pkl"):
+            try:
+                old.unlink()
             except OSError:
                 pass
 

@@ -194,6 +194,18 @@ def test_corrupt_cache_is_rebuilt(monkeypatch, tmp_path, model):
     assert calls == [1]
 
 
+def test_models_of_older_resources_are_removed(monkeypatch, tmp_path, model):
+    s = _fresh(monkeypatch, tmp_path, model)
+    stale = [tmp_path / "sentiment-0123456789abcdef.npz", tmp_path / "sentiment-old.pkl"]
+    for path in stale:
+        path.write_bytes(b"old")
+    unrelated = tmp_path / "notes.txt"
+    unrelated.write_text("keep")
+    SentimentModel.shipped()
+    assert s._cache_path().exists()
+    assert not any(path.exists() for path in stale) and unrelated.exists()
+
+
 def test_unwritable_cache_still_predicts(monkeypatch, tmp_path, model):
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("x")
