@@ -78,37 +78,57 @@ def handle_customer_message(
 ) -> BotTurn | None:
     """Answer the customer's message `seq` or hand the conversation to routing.
     Idempotent: a message is handled once; a conversation no longer with the
-    bot is left alone."""
+    bot is left alone. The models and the shop's model server run before the
+    transaction: a write lock (all of SQLite, the conversation's row on
+    PostgreSQL) is never held while the bot thinks."""
+    conversation = (
+        Conversation.objects.select_related("shop", "customer").filter(id=conversation_id).first()
+    )
+    if conversation is None or conversation.status != Status.BOT:
+        return None
+    message = Message.objects.filter(
+        conversation=conversation, seq=seq, sender_type=SenderType.CUSTOMER
+    ).first()
+    if (
+        message is None
+        or BotTurn.objects.filter(conversation=conversation, message_seq=seq).exists()
+    ):
+        return None
+    shop = conversation.shop
+    settings = queries.settings_of(shop)
+    found = analysis_module.analyse(shop, message.text)
+    history = [
+        PastTurn(t.intent, t.outcome, t.feedback)
+        for t in BotTurn.objects.filter(conversation=conversation).order_by("message_seq")
+    ]
+    decision = decide(
+        found,
+        threshold=settings.answer_threshold,
+        max_unaccepted=settings.max_unaccepted,
+        handoff_vip=settings.handoff_vip,
+        handoff_negative=settings.handoff_negative,
+        is_vip=conversation.customer.tier == Tier.VIP,
+        handoff_intents=frozenset(
+            Intent.objects.filter(shop=shop, handoff=True).values_list("code", flat=True)
+        ),
+        history=history,
+    )
+    reply, drafted = "", False
+    if decision.small_talk:
+        reply = small_talk_text(decision.small_talk, settings, found.language)
+    elif decision.outcome == Outcome.ANSWERED:
+        reply = found.hits[0].faq.answer
+        if settings.llm_enabled:
+            text = llm.draft_answer(settings, found.text, [hit.faq for hit in found.hits])
+            if text:
+                reply, drafted = text, True
     with transaction.atomic():
         conversation = _locked_conversation(conversation_id)
+        # Checked again under the lock: an agent may have taken over meanwhile.
         if conversation is None or conversation.status != Status.BOT:
             return None
         if BotTurn.objects.filter(conversation=conversation, message_seq=seq).exists():
             return None
-        message = Message.objects.filter(
-            conversation=conversation, seq=seq, sender_type=SenderType.CUSTOMER
-        ).first()
-        if message is None:
-            return None
-        shop = conversation.shop
-        settings = queries.settings_of(shop)
-        found = analysis_module.analyse(shop, message.text)
-        history = [
-            PastTurn(t.intent, t.outcome, t.feedback)
-            for t in BotTurn.objects.filter(conversation=conversation).order_by("message_seq")
-        ]
-        decision = decide(
-            found,
-            threshold=settings.answer_threshold,
-            max_unaccepted=settings.max_unaccepted,
-            handoff_vip=settings.handoff_vip,
-            handoff_negative=settings.handoff_negative,
-            is_vip=conversation.customer.tier == Tier.VIP,
-            handoff_intents=frozenset(
-                Intent.objects.filter(shop=shop, handoff=True).values_list("code", flat=True)
-            ),
-            history=history,
-        )
         turn = BotTurn(
             shop=shop,
             conversation=conversation,
@@ -118,19 +138,21 @@ def handle_customer_message(
             intent_confidence=found.intent_confidence,
             sentiment=found.sentiment,
             angry=found.angry,
-            faq=found.hits[0].faq if found.hits else None,
+            faq=found.hits[0].faq if found.hits and not decision.small_talk else None,
             confidence=found.top_confidence,
             outcome=decision.outcome,
             reason=decision.reason,
+            drafted_by_model=drafted,
             created_at=clock.now(),
         )
-        if decision.small_talk:
-            turn.faq = None
-            text = small_talk_text(decision.small_talk, settings, found.language)
-            result = _bot_message(conversation, settings, f"talk-{seq}", text, clock)
+        if decision.outcome == Outcome.ANSWERED:
+            prefix = "talk" if decision.small_talk else "bot"
+            result = _bot_message(conversation, settings, f"{prefix}-{seq}", reply, clock)
             turn.answer_seq = result.message["seq"] if result.message else None
-        elif decision.outcome == Outcome.ANSWERED:
-            _answer(conversation, turn, found, settings, clock)
+            if turn.faq_id:
+                from kefu.knowledge import actions as knowledge_actions
+
+                knowledge_actions.record_faq_use(turn.faq_id, None)
         else:
             _hand_off(conversation, turn, found, settings, decision, clock)
         turn.save()
@@ -145,20 +167,6 @@ def _locked_conversation(conversation_id: int) -> Conversation | None:
         .filter(id=conversation_id)
         .first()
     )
-
-
-def _answer(conversation, turn: BotTurn, found, settings, clock: Clock) -> None:
-    from kefu.knowledge import actions as knowledge_actions
-
-    faq = found.hits[0].faq
-    text = faq.answer
-    if settings.llm_enabled:
-        drafted = llm.draft_answer(settings, found.text, [hit.faq for hit in found.hits])
-        if drafted:
-            text, turn.drafted_by_model = drafted, True
-    result = _bot_message(conversation, settings, f"bot-{turn.message_seq}", text, clock)
-    turn.answer_seq = result.message["seq"] if result.message else None
-    knowledge_actions.record_faq_use(faq.id, None)
 
 
 def _hand_off(conversation, turn, found, settings, decision: Decision, clock: Clock) -> None:

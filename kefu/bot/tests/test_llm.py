@@ -90,3 +90,22 @@ def test_agent_draft_endpoint(bot_shop, server, clock, client):
     client.force_login(bot_shop.editor)
     response = client.post(f"/api/v1/bot/draft/{conversation.id}")
     assert response.status_code == 200 and response.json() == {"text": server.reply}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_the_model_server_thinks(bot_shop, server, clock, monkeypatch):
+    """A write lock held during a slow call would stall every ingest (all of
+    SQLite; the conversation's row on PostgreSQL)."""
+    from django.db import connection
+
+    use_model(bot_shop, server)
+    seen = []
+    real = llm.draft_answer
+
+    def draft(*args, **kwargs):
+        seen.append(connection.in_atomic_block)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(llm, "draft_answer", draft)
+    _conversation, turn = start(bot_shop, "退货运费谁出", clock)
+    assert seen == [False] and turn.drafted_by_model
