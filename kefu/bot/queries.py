@@ -31,3 +31,9 @@ def group_code_for_text(shop, text: str) -> str:
         .first()
         or ""
     )
+
+
+def intent_names(shop, language: str | None) -> dict[str, str]:
+    """Intent code → its name in the page's language."""
+    field = "name_zh" if (language or "").startswith("zh") else "name_en"
+    return dict(Intent.objects.filter(shop=shop).values_list("code", field))

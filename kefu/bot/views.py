@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +15,7 @@ from django.views.decorators.http import require_POST
 from kefu.accounts.models import Shop
 from kefu.core.errors import ActionError
 
-from . import gaps
-from .models import Intent
+from . import gaps, queries
 
 
 def _editable_shops(request):
@@ -35,8 +33,7 @@ def _chosen_shop(request, shops):
 
 @login_required
 def gap_report(request: HttpRequest) -> HttpResponse:
-    from kefu.knowledge.models import Faq, FaqStatus
-    from kefu.knowledge.queries import shop_today
+    from kefu.knowledge import queries as knowledge_queries
 
     shops = _editable_shops(request)
     shop = _chosen_shop(request, shops)
@@ -47,25 +44,11 @@ def gap_report(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     groups = gaps.group_questions(gaps.gap_turns(shop.id, days=days))
-    names = dict(
-        Intent.objects.filter(shop=shop).values_list(
-            "code", "name_zh" if get_language() == "zh-hans" else "name_en"
-        )
-    )
+    names = queries.intent_names(shop, get_language())
     for group in groups:
         group.intent_name = names.get(group.intent, group.intent)
-    published = Faq.objects.filter(shop=shop, status=FaqStatus.PUBLISHED)
-    context = {
-        "shops": shops,
-        "shop": shop,
-        "days": days,
-        "groups": groups,
-        "due": published.filter(review_due__lte=shop_today(shop)).order_by("review_due")[:50],
-        "unhelpful": published.filter(rejected_count__gt=0).order_by(
-            (F("accepted_count") - F("rejected_count")).asc(), "-rejected_count"
-        )[:20],
-        "most_used": published.filter(usage_count__gt=0).order_by("-usage_count")[:15],
-    }
+    context = {"shops": shops, "shop": shop, "days": days, "groups": groups}
+    context.update(knowledge_queries.faq_health(shop))
     return render(request, "bot/gaps.html", context)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Role, Shop
@@ -108,3 +108,19 @@ def cases_for(shop_ids: Iterable[int]) -> QuerySet[Case]:
 
 def manuals_for(shop_ids: Iterable[int]) -> QuerySet[Manual]:
     return Manual.objects.filter(shop_id__in=list(shop_ids)).order_by("kind", "language", "id")
+
+
+def faq_health(shop: Shop, clock: Clock = system_clock) -> dict[str, list[Faq]]:
+    """Published FAQs to look at: due for review, marked "not solved", most used."""
+    published = Faq.objects.filter(shop=shop, status=FaqStatus.PUBLISHED)
+    return {
+        "due": list(
+            published.filter(review_due__lte=shop_today(shop, clock)).order_by("review_due")[:50]
+        ),
+        "unhelpful": list(
+            published.filter(rejected_count__gt=0).order_by(
+                (F("accepted_count") - F("rejected_count")).asc(), "-rejected_count"
+            )[:20]
+        ),
+        "most_used": list(published.filter(usage_count__gt=0).order_by("-usage_count")[:15]),
+    }

@@ -95,3 +95,28 @@ def test_report_page_for_editors_only(report):
     client.force_login(outsider)
     page = client.get(f"/bot/gaps/?shop={report.slug}")
     assert "被套" not in page.content.decode()
+
+
+def test_report_lists_stale_and_unhelpful_answers(report, clock):
+    import datetime as dt
+
+    from kefu.knowledge import actions as knowledge_actions
+    from kefu.knowledge.queries import faq_health
+
+    editor = f.make_agent(report, role="supervisor")
+
+    def faq(question, **fields):
+        return knowledge_actions.save_faq(
+            editor,
+            report,
+            {"category": "售后", "question": question, "answer": "答", "status": "published"}
+            | fields,
+        )
+
+    stale = faq("旧的问题", review_due=dt.date(2020, 1, 1))
+    fresh = faq("新的问题", review_due=dt.date(2999, 1, 1))
+    knowledge_actions.record_faq_use(fresh.id, False)
+    knowledge_actions.record_faq_use(fresh.id, None)
+    health = faq_health(report, clock)
+    assert health["due"] == [stale]
+    assert health["unhelpful"] == [fresh] and health["most_used"] == [fresh]
