@@ -14,7 +14,7 @@ class BotSettingsAdmin(ShopScopedAdmin):
         (None, {"fields": ("shop", "enabled", "name", "answer_threshold", "handoff_text")}),
         (
             _("Handoff"),
-            {"fields": ("max_unaccepted", "handoff_vip", "handoff_negative")},
+            {"fields": ("max_unaccepted", "handoff_vip", "handoff_negative", "idle_close_minutes")},
         ),
         (
             _("Shop's language model (optional)"),

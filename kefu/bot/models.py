@@ -33,6 +33,9 @@ class BotSettings(models.Model):
     handoff_negative = models.BooleanField(
         _("hand off on negative or angry sentiment"), default=True
     )
+    idle_close_minutes = models.PositiveIntegerField(
+        _("close a bot conversation after this many quiet minutes"), default=30
+    )
     handoff_text = models.TextField(
         _("handoff message"), default="好的，正在为您转接人工客服，请稍候，客服会看到您之前的留言。"
     )

@@ -270,14 +270,7 @@ def close_conversation(actor, conversation_id: int, clock: Clock = system_clock)
         if conversation.status == Status.CLOSED:
             raise ActionError(_("This conversation is already closed."), code="closed")
         previous_agent_id = conversation.agent_id
-        conversation.status = Status.CLOSED
-        conversation.closed_at = now
-        conversation.waiting_since = None
-        conversation.hold_until = None
-        conversation.save(update_fields=["status", "closed_at", "waiting_since", "hold_until"])
-        ConversationEvent.objects.create(
-            conversation=conversation, kind=EventKind.CLOSED, actor=actor, at=now
-        )
+        _mark_closed(conversation, now, actor=actor)
         routing_actions.release_conversation(conversation, clock=clock)
         groups = [conversation_group(conversation.id)]
         if previous_agent_id:
@@ -293,6 +286,41 @@ def close_conversation(actor, conversation_id: int, clock: Clock = system_clock)
         if previous_agent_id:
             routing_actions.fill_agent_capacity(previous_agent_id, clock=clock)
     return conversation
+
+
+def _mark_closed(conversation: Conversation, now: dt.datetime, *, actor=None, **data) -> None:
+    conversation.status = Status.CLOSED
+    conversation.closed_at = now
+    conversation.waiting_since = None
+    conversation.hold_until = None
+    conversation.save(update_fields=["status", "closed_at", "waiting_since", "hold_until"])
+    ConversationEvent.objects.create(
+        conversation=conversation, kind=EventKind.CLOSED, actor=actor, data=data, at=now
+    )
+
+
+def close_quiet_bot_conversation(
+    conversation_id: int, quiet_since: dt.datetime, *, clock: Clock = system_clock
+) -> bool:
+    """Close a conversation the bot still holds when nothing was said in it
+    since `quiet_since` (the customer left). Idempotent; False when it was
+    not closed (taken over, or the customer wrote meanwhile)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().filter(id=conversation_id).first()
+        if (
+            conversation is None
+            or conversation.status != Status.BOT
+            or (conversation.last_message_at and conversation.last_message_at >= quiet_since)
+        ):
+            return False
+        _mark_closed(conversation, clock.now(), reason="bot_idle")
+        publish_on_commit(
+            ConversationChanged(
+                groups=(conversation_group(conversation.id),),
+                summary=conversation_public(conversation),
+            )
+        )
+    return True
 
 
 def send_agent_message(

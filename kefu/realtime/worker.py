@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 def run_sweeps() -> dict:
     from kefu.accounts import actions as account_actions
+    from kefu.bot import tasks as bot_tasks
     from kefu.routing import tasks as routing_tasks
 
     return {
@@ -22,6 +23,7 @@ def run_sweeps() -> dict:
             settings.KEFU_PRESENCE_TIMEOUT_SECONDS
         ),
         "assigned_from_queue": routing_tasks.sweep_queues(),
+        "quiet_bot_conversations_closed": bot_tasks.close_quiet_conversations(),
     }
 
 

@@ -203,3 +203,32 @@ def test_greeting_gets_the_bots_own_reply_in_the_customers_language(bot_shop, cl
     assert conversation.messages.order_by("-seq").first().client_id == "talk-2"
     english, _turn = start(bot_shop, "hello", clock)
     assert texts(english)[-1][1].startswith("Hello, I am 小暖")
+
+
+def test_quiet_bot_conversations_are_closed_by_the_sweep(bot_shop, clock):
+    from kefu.bot import tasks
+    from kefu.inbox.models import ConversationEvent
+
+    BotSettings.objects.filter(shop=bot_shop).update(idle_close_minutes=30)
+    quiet, _turn = start(bot_shop, "什么时候发货", clock)
+    clock.advance(minutes=20)
+    active, _turn = start(bot_shop, "退货运费谁出", clock)
+    handed, _turn = start(bot_shop, "转人工", clock)
+    clock.advance(minutes=15)  # quiet: 35 minutes; active and handed over: 15
+    assert tasks.close_quiet_conversations(clock) == 1
+    quiet.refresh_from_db()
+    active.refresh_from_db()
+    handed.refresh_from_db()
+    assert quiet.status == Status.CLOSED and quiet.closed_at == clock.now()
+    assert ConversationEvent.objects.get(conversation=quiet, kind="closed").data == {
+        "reason": "bot_idle"
+    }
+    assert active.status == Status.BOT and handed.status == Status.QUEUED
+    assert tasks.close_quiet_conversations(clock) == 0  # idempotent
+    clock.advance(minutes=30)
+    assert tasks.close_quiet_conversations(clock) == 1  # now the other one too
+    # The customer's next message starts a new conversation.
+    result = inbox_actions.ingest_message(
+        IngestRequest(quiet.id, "customer", "late", "在吗"), clock
+    )
+    assert result.error is not None and result.error.code == "closed"
