@@ -259,6 +259,10 @@ async def test_sender_gets_the_ack_other_tabs_get_the_message(sockets):
     await customer.send({"type": "send", "client_id": "c1", "text": "第一句"})
     await customer.expect("ack")
     other_tab, _ = await widget(sockets, shop, visitor_id)
+    # As the widget does on connect: a sync, whose answer also proves the tab
+    # has joined the conversation's group (its connect handler ran first).
+    await other_tab.send({"type": "sync", "after_seq": 0})
+    await other_tab.expect("messages")
     await customer.send({"type": "send", "client_id": "c2", "text": "第二句"})
     await customer.expect("ack", client_id="c2")
     echoed = await other_tab.expect("message")
