@@ -238,8 +238,8 @@ def record_feedback(
             raise ActionError(_("You have already rated this answer."), code="already_rated")
         turn.feedback = Feedback.ACCEPTED if accepted else Feedback.REJECTED
         turn.save(update_fields=["feedback"])
-        if turn.faq_id:
-            knowledge_actions.record_faq_use(turn.faq_id, accepted)
+        if turn.faq_id:  # its use was counted when the bot answered
+            knowledge_actions.record_faq_verdict(turn.faq_id, accepted)
         if accepted or conversation.status != Status.BOT:
             return turn
         settings = queries.settings_of(conversation.shop)

@@ -366,7 +366,19 @@ def draft_faq_from_questions(
 
 def record_faq_use(faq_id: int, accepted: bool | None = None) -> None:
     """Count one use of an FAQ and, when known, whether it solved the question."""
-    changes: dict[str, Any] = {"usage_count": F("usage_count") + 1}
+    _count_faq(faq_id, use=True, accepted=accepted)
+
+
+def record_faq_verdict(faq_id: int, accepted: bool) -> None:
+    """Whether an answer already counted as a use solved the question (the
+    customer's "solved / not solved" under a bot answer)."""
+    _count_faq(faq_id, use=False, accepted=accepted)
+
+
+def _count_faq(faq_id: int, *, use: bool, accepted: bool | None) -> None:
+    changes: dict[str, Any] = {}
+    if use:
+        changes["usage_count"] = F("usage_count") + 1
     if accepted is True:
         changes["accepted_count"] = F("accepted_count") + 1
     elif accepted is False:

@@ -143,7 +143,9 @@ def test_feedback_counts_and_two_rejections_hand_off(bot_shop, clock):
 def test_accepted_feedback(bot_shop, clock):
     conversation, turn = start(bot_shop, "什么时候发货", clock)
     actions.record_feedback(conversation.id, turn.answer_seq, True, clock=clock)
-    assert Faq.objects.get(id=turn.faq_id).accepted_count == 1
+    faq = Faq.objects.get(id=turn.faq_id)
+    # One answer is one use; the customer's verdict does not count another.
+    assert (faq.usage_count, faq.accepted_count) == (1, 1)
 
 
 def test_bad_feedback_is_refused_and_changes_nothing(bot_shop, clock):
