@@ -21,7 +21,7 @@ from kefu.realtime.publish import publish_on_commit
 from . import analysis as analysis_module
 from . import llm, queries
 from .models import BotSettings, BotTurn, Feedback, Intent, Outcome
-from .policy import Decision, PastTurn, decide
+from .policy import PastTurn, decide
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,15 @@ def handle_customer_message(
 
                 knowledge_actions.record_faq_use(turn.faq_id, None)
         else:
-            _hand_off(conversation, turn, found, settings, decision, clock)
+            _hand_off(
+                conversation,
+                settings,
+                seq=seq,
+                text=message.text,
+                intent=found.intent,
+                intent_confidence=found.intent_confidence,
+                clock=clock,
+            )
         turn.save()
     return turn
 
@@ -169,30 +177,27 @@ def _locked_conversation(conversation_id: int) -> Conversation | None:
     )
 
 
-def _hand_off(conversation, turn, found, settings, decision: Decision, clock: Clock) -> None:
+def _hand_off(
+    conversation, settings, *, seq: int, text: str, intent: str, intent_confidence: float, clock
+) -> None:
+    """Tell the customer, then route: the agent gets the whole conversation,
+    in the group of the message's intent when it is clear."""
     from kefu.routing import actions as routing_actions
 
     inbox_actions.ingest_message(
         inbox_actions.IngestRequest(
             conversation_id=conversation.id,
             sender_type=SenderType.SYSTEM,
-            client_id=f"handoff-{turn.message_seq}",
-            text=handoff_text(settings, found.language),
+            client_id=f"handoff-{seq}",
+            text=handoff_text(settings, language_of(text)),
             sender_name=settings.name,
         ),
         clock,
     )
     conversation.refresh_from_db()
     conversation.status = Status.QUEUED
-    group_code = ""
-    if found.intent and found.intent_confidence >= analysis_module.INTENT_CONFIDENT:
-        group_code = (
-            Intent.objects.filter(shop=conversation.shop, code=found.intent)
-            .values_list("group_code", flat=True)
-            .first()
-            or ""
-        )
-    routing_actions.route_conversation(conversation, found.text, clock=clock, group_code=group_code)
+    group_code = queries.group_code_of_intent(conversation.shop, intent, intent_confidence)
+    routing_actions.route_conversation(conversation, text, clock=clock, group_code=group_code)
     if conversation.status == Status.QUEUED:  # an assignment has told the widget already
         from kefu.inbox.serializers import conversation_public
 
@@ -247,18 +252,14 @@ def record_feedback(
             conversation=conversation, feedback=Feedback.REJECTED
         ).count()
         if rejected >= settings.max_unaccepted:
-            from .analysis import Analysis
-
-            found = Analysis(text=turn.text, language=language_of(turn.text), intent=turn.intent)
-            found.intent_confidence = turn.intent_confidence
-            handoff_turn = BotTurn(id=None, message_seq=turn.message_seq)
             _hand_off(
                 conversation,
-                handoff_turn,
-                found,
                 settings,
-                Decision(Outcome.HANDOFF, "not_resolved"),
-                clock,
+                seq=turn.message_seq,
+                text=turn.text,
+                intent=turn.intent,
+                intent_confidence=turn.intent_confidence,
+                clock=clock,
             )
         else:
             _bot_message(

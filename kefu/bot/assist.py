@@ -102,5 +102,8 @@ def draft(conversation) -> str | None:
     settings = queries.settings_of(conversation.shop)
     if message is None or not settings.llm_enabled:
         return None
-    found = analysis_module.analyse(conversation.shop, message.text, k=SUGGESTIONS)
-    return llm.draft_answer(settings, message.text, [hit.faq for hit in found.hits])
+    from kefu.knowledge import search
+
+    # Only the knowledge is needed here, not the whole analysis (intent, sentiment).
+    hits = search.search_faqs(conversation.shop_id, message.text, k=SUGGESTIONS)
+    return llm.draft_answer(settings, message.text, [hit.faq for hit in hits])

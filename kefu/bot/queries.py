@@ -23,12 +23,15 @@ def group_code_for_text(shop, text: str) -> str:
     if model is None or not text.strip():
         return ""
     prediction = model.predict(text)
-    if prediction.confidence < INTENT_CONFIDENT:
+    return group_code_of_intent(shop, prediction.label, prediction.confidence)
+
+
+def group_code_of_intent(shop, intent: str, confidence: float) -> str:
+    """The skill group a confidently recognised intent routes to ("" if none)."""
+    if not intent or confidence < INTENT_CONFIDENT:
         return ""
     return (
-        Intent.objects.filter(shop=shop, code=prediction.label)
-        .values_list("group_code", flat=True)
-        .first()
+        Intent.objects.filter(shop=shop, code=intent).values_list("group_code", flat=True).first()
         or ""
     )
 
