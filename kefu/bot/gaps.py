@@ -108,13 +108,13 @@ def draft_faq_from_gap(user, shop, turn_ids: list[int], *, clock: Clock = system
         )
         if not turns:
             raise ActionError(_("These questions already have a draft."), code="empty_gap")
+        intents = Counter(t.intent for t in turns if t.intent).most_common(1)
         faq = knowledge_actions.draft_faq_from_questions(
-            shop, [t.text for t in turns], user, clock=clock
+            shop,
+            [t.text for t in turns],
+            user,
+            intent=intents[0][0] if intents else "",
+            clock=clock,
         )
-        intent = Counter(t.intent for t in turns if t.intent).most_common(1)
-        if intent and not faq.intent:
-            faq = knowledge_actions.save_faq(
-                user, shop, {"intent": intent[0][0]}, faq_id=faq.id, clock=clock
-            )
         BotTurn.objects.filter(id__in=[t.id for t in turns]).update(gap_resolved=True)
     return faq

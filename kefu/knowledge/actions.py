@@ -325,11 +325,12 @@ def delete_faq(user, faq_id: int) -> None:
 
 
 def draft_faq_from_questions(
-    shop: Shop, questions: list[str], user=None, *, clock: Clock = system_clock
+    shop: Shop, questions: list[str], user=None, *, intent: str = "", clock: Clock = system_clock
 ) -> Faq:
     """A draft FAQ from customers' unanswered questions (the bot's knowledge-gap
-    report): the first is the question, the rest its phrasings. When a FAQ with
-    that question exists, the new phrasings are added to it instead."""
+    report): the first is the question, the rest its phrasings, filed under
+    `intent` when given. When a FAQ with that question exists, the new phrasings
+    (and the intent, if it had none) are added to it instead."""
     cleaned: list[str] = []
     for question in questions:
         if isinstance(question, str):
@@ -341,10 +342,13 @@ def draft_faq_from_questions(
     language = language_of(cleaned[0])
     existing = Faq.objects.filter(shop=shop, language=language, question=cleaned[0]).first()
     if existing is not None:
+        changes: dict[str, object] = {"paraphrases": existing.paraphrases + cleaned[1:]}
+        if intent and not existing.intent:
+            changes["intent"] = intent
         return save_faq(
             user,
             shop,
-            {"paraphrases": existing.paraphrases + cleaned[1:]},
+            changes,
             faq_id=existing.id,
             note=_("Questions added from the knowledge-gap report"),
             clock=clock,
@@ -355,6 +359,7 @@ def draft_faq_from_questions(
         {
             "language": language,
             "category": _("Unsorted"),
+            "intent": intent,
             "question": cleaned[0],
             "paraphrases": cleaned[1:],
             "status": FaqStatus.DRAFT,

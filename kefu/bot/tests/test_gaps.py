@@ -65,7 +65,7 @@ def test_one_action_drafts_an_faq_and_clears_the_group(report, clock):
     faq = gaps.draft_faq_from_gap(editor, report, group.turn_ids, clock=clock)
     assert faq.status == "draft" and faq.intent == "care"
     assert {faq.question, *faq.paraphrases} == set(group.questions)
-    assert FaqVersion.objects.filter(faq=faq).exists()
+    assert FaqVersion.objects.filter(faq=faq).count() == 1  # one draft, one version
     remaining = gaps.group_questions(gaps.gap_turns(report.id, clock=clock))
     assert len(remaining) == 1
     with pytest.raises(ActionError):  # the same group twice is refused
