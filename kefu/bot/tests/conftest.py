@@ -3,7 +3,6 @@ import pytest
 from kefu.bot import training
 from kefu.bot.models import BotSettings, Intent, IntentExample
 from kefu.knowledge import actions as knowledge_actions
-from kefu.realtime.tests.conftest import _fresh_layer_and_writer, sockets  # noqa: F401
 from kefu.tests import factories as f
 
 INTENTS = {

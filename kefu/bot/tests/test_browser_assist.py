@@ -51,14 +51,6 @@ _chats = itertools.count(1)
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(autouse=True)
-def _fresh_layer_and_writer():
-    """Overrides the autouse async fixture that kefu/bot/tests/conftest.py takes
-    from kefu/realtime: it needs an asyncio runner in this thread, where sync
-    Playwright's loop is already running; the server here is another process."""
-    yield
-
-
 def start_chat(new_page, *questions: str):
     """Agent 小美 online, a buyer asking OPENING then `questions`; the agent has
     the conversation open. Returns (agent, buyer)."""

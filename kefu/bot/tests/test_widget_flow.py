@@ -8,6 +8,9 @@ from django.test import Client
 from kefu.bot.models import BotTurn
 from kefu.inbox.connectors.widget import issue_token
 
+# The socket fixtures of the realtime tests (a fresh layer and writer per test).
+from kefu.realtime.tests.conftest import _fresh_layer_and_writer, sockets  # noqa: F401
+
 db = database_sync_to_async
 
 
