@@ -58,7 +58,9 @@ visitor_auth = [VisitorAuth()]
 @api.exception_handler(ActionError)
 def action_error(request, error: ActionError):
     return api.create_response(
-        request, {"code": error.code, "detail": error.message}, status=error.status
+        request,
+        {"code": error.code, "detail": error.message, **(getattr(error, "payload", None) or {})},
+        status=error.status,
     )
 
 
@@ -78,6 +80,8 @@ def register_routers() -> None:
     from kefu.accounts.api import router as accounts_router
     from kefu.bot.api import router as bot_router
     from kefu.bot.api import widget_router as bot_widget_router
+    from kefu.compliance.api import router as compliance_router
+    from kefu.compliance.api_privacy import router as privacy_router
     from kefu.customers.api import router as customers_router
     from kefu.inbox.api import router as inbox_router
     from kefu.inbox.api import widget_router
@@ -92,6 +96,8 @@ def register_routers() -> None:
     api.add_router("/knowledge", knowledge_router, tags=["knowledge"])
     api.add_router("/bot", bot_router, tags=["bot"])
     api.add_router("/widget/bot", bot_widget_router, tags=["widget"])
+    api.add_router("/compliance", compliance_router, tags=["compliance"])
+    api.add_router("/compliance", privacy_router, tags=["privacy"])
 
 
 register_routers()

@@ -14,10 +14,12 @@ def _fresh_rate_limits():
 def _fresh_model_caches():
     """Per-process caches are keyed by row ids, which repeat after a rollback."""
     from kefu.bot import training
+    from kefu.compliance.guard import registry
     from kefu.knowledge import search
 
     training.clear_cache()
     search.reset_cache()
+    registry.clear()
     yield
 
 

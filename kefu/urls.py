@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("kefu.accounts.urls")),
     path("", include("kefu.knowledge.urls")),
     path("", include("kefu.bot.urls")),
+    path("", include("kefu.compliance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

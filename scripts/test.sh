@@ -5,7 +5,8 @@
 #   2. scaled:   tests marked `backend`, `multiprocess` or `scaled` on a throwaway
 #                PostgreSQL + Redis on free loopback ports;
 #   3. 10-second smoke runs of bench/chat_load.py (embedded and scaled), when it exists,
-#      and of bench/bot_eval.py on the public evaluation data when the machine has it.
+#      of bench/bot_eval.py on the public evaluation data when the machine has it,
+#      and bench/guard_bench.py against its targets.
 # Every phase runs even when an earlier one failed; the exit status is non-zero
 # if any failed. Servers started here are stopped (and their temp dirs removed)
 # on exit, whatever the reason.
@@ -175,10 +176,18 @@ else
         --sentiment "$EVAL_DATA/sentiment/amazon_en.csv" --pad-faqs 2000
 fi
 
+# The compliance guard's speed against its targets (fails the phase if missed).
+if [ "$DRY" = 1 ]; then
+    run_phase 3-guard-bench .venv/bin/python bench/guard_bench.py --help
+else
+    run_phase 3-guard-bench timeout 300 .venv/bin/python bench/guard_bench.py \
+        --messages 10000 --check
+fi
+
 # --- Summary -----------------------------------------------------------------
 log "summary"
 status=0
-for name in 1-embedded 2-scaled 3-bench-embedded 3-bench-scaled 3-bot-eval; do
+for name in 1-embedded 2-scaled 3-bench-embedded 3-bench-scaled 3-bot-eval 3-guard-bench; do
     [ -n "${result[$name]+set}" ] || continue
     if [ "${result[$name]}" -eq 0 ]; then
         echo "  $name: passed"

@@ -20,8 +20,8 @@ from kefu.realtime.publish import publish_on_commit
 
 from . import analysis as analysis_module
 from . import llm, queries
-from .models import BotSettings, BotTurn, Feedback, Intent, Outcome
-from .policy import PastTurn, decide
+from .models import BotSettings, BotTurn, Feedback, HandoffReason, Intent, Outcome
+from .policy import Decision, PastTurn, decide
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,13 @@ def handle_customer_message(
             text = llm.draft_answer(settings, found.text, [hit.faq for hit in found.hits])
             if text:
                 reply, drafted = text, True
+    screening = None
+    if decision.outcome == Outcome.ANSWERED:
+        from kefu.compliance import actions as compliance
+
+        screening = compliance.screen_outgoing(reply, shop_id=shop.id)
+        if screening.blocked:  # never send it: a person answers instead
+            decision = Decision(Outcome.HANDOFF, HandoffReason.BLOCKED)
     with transaction.atomic():
         conversation = _locked_conversation(conversation_id)
         # Checked again under the lock: an agent may have taken over meanwhile.
@@ -154,6 +161,8 @@ def handle_customer_message(
 
                 knowledge_actions.record_faq_use(turn.faq_id, None)
         else:
+            if screening is not None and screening.blocked:
+                _record_blocked_answer(screening, conversation, seq, clock)
             _hand_off(
                 conversation,
                 settings,
@@ -165,6 +174,25 @@ def handle_customer_message(
             )
         turn.save()
     return turn
+
+
+def _record_blocked_answer(screening, conversation, seq: int, clock: Clock) -> None:
+    from kefu.compliance import actions as compliance
+    from kefu.compliance.models import Action
+
+    compliance.save_violations(
+        compliance.violations_for(
+            screening,
+            shop_id=conversation.shop_id,
+            conversation_id=conversation.id,
+            agent_id=None,
+            sender_type=SenderType.BOT,
+            client_id=f"bot-{seq}",
+            action_of_block=Action.HANDED_OFF,
+            message_seq=None,
+            at=clock.now(),
+        )
+    )
 
 
 def _locked_conversation(conversation_id: int) -> Conversation | None:

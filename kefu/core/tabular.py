@@ -361,9 +361,15 @@ def write_table(
     return count
 
 
-def export_table(kind: str, stream: IO[bytes], fmt: str, *, shop, ids=None) -> int:
+def export_table(kind: str, stream: IO[bytes], fmt: str, *, shop, ids=None, actor=None) -> int:
+    """Write the shop's records of `kind`; the export is written to the audit
+    log (who, which shop, what, how many rows; `actor` None = the system)."""
+    from kefu.compliance import audit
+
     exporter = get_exporter(kind)
-    return write_table(stream, fmt, exporter.columns, exporter.rows(shop, ids))
+    count = write_table(stream, fmt, exporter.columns, exporter.rows(shop, ids))
+    audit.record_export(actor, kind, shop.id, count)
+    return count
 
 
 def shop_for(slug: str | None):

@@ -24,8 +24,18 @@ class CustomerOut(Schema):
     created_at: str
 
 
+class IdentityOut(Schema):
+    """A phone number arrives masked (138****5678); `masked` says a reveal
+    (POST /api/v1/compliance/reveal with the id and a reason) would show more."""
+
+    id: int
+    kind: str
+    value: str
+    masked: bool
+
+
 class CustomerProfileOut(CustomerOut):
-    identities: list[dict]
+    identities: list[IdentityOut]
     conversations: list[dict]
 
 
@@ -46,19 +56,7 @@ def list_customers(request, q: str = "", tier: str = "", limit: int = 50):
     if tier:
         queryset = queryset.filter(tier=tier)
     rows = queryset.order_by("-id")[: max(1, min(limit, 500))]
-    return [
-        {
-            "id": c.id,
-            "shop_id": c.shop_id,
-            "name": c.name,
-            "tier": c.tier,
-            "owner_id": c.owner_id,
-            "tags": c.tags,
-            "notes": c.notes,
-            "created_at": c.created_at.isoformat(),
-        }
-        for c in rows
-    ]
+    return [queries.staff_customer(c) for c in rows]
 
 
 @router.get("/{int:customer_id}", response={200: CustomerProfileOut, 404: ErrorOut})

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kefu.accounts import queries as accounts_queries
@@ -33,7 +34,7 @@ from .models import (
     SenderType,
     Status,
 )
-from .serializers import conversation_public, conversation_summary, message_dict
+from .serializers import conversation_public, conversation_summary, message_dict, staff_message
 
 PREVIEW_CHARS = 60
 
@@ -51,6 +52,11 @@ class IngestRequest:
     supervised_shop_ids: frozenset[int] = field(default_factory=frozenset)
     # The sending socket's channel: it has the ack, so the push skips it.
     origin: str = ""
+    # For the compliance guard: the agent's level (authority limits), a
+    # supervisor's override of a blocked send, the language of its findings.
+    agent_level: str = ""
+    override: bool = False
+    language: str = "zh-hans"
 
 
 @dataclass(slots=True)
@@ -72,7 +78,11 @@ def ingest_messages(
     requests: list[IngestRequest], clock: Clock = system_clock
 ) -> list[IngestResult]:
     """Store a batch; one result per request, in order. A refused request
-    (closed, foreign conversation) stores nothing and does not affect others."""
+    (closed, foreign conversation, blocked by the compliance guard) stores
+    nothing and does not affect others. Agent and bot messages are screened
+    by the guard first; what it found is recorded in the same transaction."""
+    from kefu.compliance import actions as compliance
+
     now = clock.now()
     results = [IngestResult(client_id=r.client_id) for r in requests]
     # The stored (or newly stored) message behind each accepted request.
@@ -83,6 +93,7 @@ def ingest_messages(
         stored = store.stored_messages(conversation_ids, {r.client_id for r in requests})
         new_messages: list[Message] = []
         pending: dict[tuple[int, str, str], Message] = {}
+        violations: list = []
         for index, (request, result) in enumerate(zip(requests, results, strict=True)):
             key = (request.conversation_id, request.sender_type, request.client_id)
             if key in stored or key in pending:
@@ -95,6 +106,18 @@ def ingest_messages(
                 result.error = error
                 continue
             assert conversation is not None
+            screening = None
+            if request.sender_type in GUARDED:
+                screening = compliance.screen_outgoing(
+                    request.text,
+                    shop_id=conversation["shop_id"],
+                    agent_level=request.agent_level,
+                    language=request.language,
+                )
+                if screening.blocked and not request.override:
+                    result.error = compliance.Blocked(screening)
+                    violations += _violations(screening, request, conversation, None, now)
+                    continue
             _advance(conversation, request, now)
             message = Message(
                 conversation_id=request.conversation_id,
@@ -110,6 +133,8 @@ def ingest_messages(
             pending[key] = message
             new_messages.append(message)
             outcome[index] = message
+            if screening is not None and screening.findings:
+                violations += _violations(screening, request, conversation, message.seq, now)
             if request.sender_type == SenderType.CUSTOMER and conversation["status"] == Status.BOT:
                 result.bot_seq = message.seq
         if new_messages:
@@ -117,6 +142,7 @@ def ingest_messages(
             store.save_conversation_state(
                 [conversations[i] for i in {m.conversation_id for m in new_messages}]
             )
+        compliance.save_violations(violations)
     payloads = {id(message): message_dict(message) for message in outcome if message is not None}
     origins = {id(outcome[i]): r.origin for i, r in enumerate(requests) if outcome[i] is not None}
     for message in new_messages:
@@ -124,15 +150,40 @@ def ingest_messages(
         groups = [conversation_group(message.conversation_id)]
         if conversation["agent_id"]:
             groups.append(agent_group(conversation["agent_id"]))
+        payload = payloads[id(message)]
+        staff = staff_message(payload)
         publish_on_commit(
             MessageCreated(
-                groups=tuple(groups), message=payloads[id(message)], origin=origins[id(message)]
+                groups=tuple(groups),
+                message=payload,
+                origin=origins[id(message)],
+                staff_message=None if staff is payload else staff,
             )
         )
     for result, stored_message in zip(results, outcome, strict=True):
         if stored_message is not None:
             result.message = payloads[id(stored_message)]
     return results
+
+
+GUARDED = frozenset({SenderType.AGENT, SenderType.BOT})
+
+
+def _violations(screening, request: IngestRequest, conversation: dict, seq, now) -> list:
+    from kefu.compliance import actions as compliance
+    from kefu.compliance.models import Action
+
+    return compliance.violations_for(
+        screening,
+        shop_id=conversation["shop_id"],
+        conversation_id=conversation["id"],
+        agent_id=request.sender_id if request.sender_type == SenderType.AGENT else None,
+        sender_type=request.sender_type,
+        client_id=request.client_id,
+        action_of_block=Action.OVERRIDDEN if request.override else Action.BLOCKED,
+        message_seq=seq,
+        at=now,
+    )
 
 
 def _refusal(request: IngestRequest, conversation: dict | None) -> ActionError | None:
@@ -341,5 +392,7 @@ def send_agent_message(
             sender_name=profile.display_name,
             hold_seconds=hold_seconds,
             supervised_shop_ids=accounts_queries.supervised_shop_ids(user),
+            agent_level=profile.level,
+            language=get_language() or "zh-hans",
         )
     )

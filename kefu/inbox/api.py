@@ -23,6 +23,8 @@ widget_router = Router(auth=visitor_auth)
 class ErrorOut(Schema):
     code: str
     detail: object
+    # A send the compliance guard blocked: what it found (rule, span, rewrite).
+    findings: list[dict] | None = None
 
 
 class MessageOut(Schema):

@@ -25,6 +25,20 @@ def message_dict(message: Message) -> dict:
     }
 
 
+def staff_message(payload: dict) -> dict:
+    """The staff's view of a message: a buyer's phone numbers, addresses and
+    ID numbers masked (revealed on request, audited). The same dict when
+    there is nothing to mask."""
+    if payload["sender_type"] != "customer":
+        return payload
+    from kefu.compliance.privacy import mask_text
+
+    masked = mask_text(payload["text"])
+    if masked == payload["text"]:
+        return payload
+    return {**payload, "text": masked, "masked": True}
+
+
 def agent_name(conversation: Conversation) -> str:
     agent = conversation.agent if conversation.agent_id else None
     if agent is None:
@@ -54,11 +68,17 @@ def conversation_summary(conversation: Conversation) -> dict:
         "hold_until": iso(conversation.hold_until),
         "queued_at": iso(conversation.queued_at),
         "assigned_at": iso(conversation.assigned_at),
-        "last_message_preview": conversation.last_message_preview,
+        "last_message_preview": _masked(conversation.last_message_preview),
         "last_message_at": iso(conversation.last_message_at),
         "created_at": iso(conversation.created_at),
         "closed_at": iso(conversation.closed_at),
     }
+
+
+def _masked(text: str) -> str:
+    from kefu.compliance.privacy import mask_text
+
+    return mask_text(text) if text else text
 
 
 def conversation_public(conversation: Conversation) -> dict:

@@ -284,7 +284,12 @@ def export_response(model_admin, request, queryset, kind: str, fmt: str):
     shop = Shop.objects.get(id=shop_ids.pop())
     stream = io.BytesIO()
     tabular.export_table(
-        kind, stream, fmt, shop=shop, ids=list(queryset.values_list("id", flat=True))
+        kind,
+        stream,
+        fmt,
+        shop=shop,
+        ids=list(queryset.values_list("id", flat=True)),
+        actor=request.user,
     )
     response = HttpResponse(stream.getvalue(), content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{shop.slug}-{kind}.{fmt}"'

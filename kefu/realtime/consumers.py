@@ -99,16 +99,22 @@ class BaseConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    # Staff sockets get the staff's view of an event when it has one (a
+    # buyer's personal data masked); the customer's widget gets it as written.
+    staff = False
+
     async def kefu_event(self, event: dict) -> None:
         if event.get("origin") == self.channel_name:
             return  # my own message: already answered by its ack
-        await self.send(text_data=event["frame"])
+        frame = event.get("staff_frame") if self.staff else None
+        await self.send(text_data=frame or event["frame"])
 
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=encode(frame))
 
     async def send_error(self, error: ActionError, client_id: Any = None) -> None:
         frame = {"type": "error", "code": error.code, "message": error.message}
+        frame.update(getattr(error, "payload", None) or {})
         if isinstance(client_id, str):
             frame["client_id"] = client_id
         await self.send_frame(frame)
@@ -282,6 +288,8 @@ def _bot_done(task: asyncio.Task) -> None:
 class AgentConsumer(BaseConsumer):
     """The agents' workbench."""
 
+    staff = True
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.language = _language_of(self.scope)
@@ -339,6 +347,8 @@ class AgentConsumer(BaseConsumer):
                 hold_seconds=hold,
                 supervised_shop_ids=self.supervised,
                 origin=self.channel_name,
+                agent_level=self.profile.level,
+                language=self.language,
             )
         )
         await self.send_ack(result)
@@ -370,6 +380,19 @@ class AgentConsumer(BaseConsumer):
             raise ActionError(_("status must be a string."), code="bad_frame")
         await run_action(account_actions.set_agent_status, self.user, status)
 
+    async def on_check(self, frame: dict) -> None:
+        """The composer's text, screened as the agent types (nothing stored)."""
+        conversation_id = _int(frame.get("conversation_id"), "conversation_id", 1)
+        text = frame.get("text")
+        if not isinstance(text, str) or len(text) > MAX_FRAME_BYTES:
+            raise ActionError(_("text must be a string."), code="bad_frame")
+        findings = await database_sync_to_async(_check)(
+            self.user, self.profile.level, conversation_id, text, self.language
+        )
+        await self.send_frame(
+            {"type": "findings", "ref": frame.get("ref"), "text": text, "findings": findings}
+        )
+
     async def on_watch(self, frame: dict) -> None:
         conversation_id = _int(frame.get("conversation_id"), "conversation_id", 1)
         await database_sync_to_async(account_queries.conversation_for)(self.user, conversation_id)
@@ -377,6 +400,15 @@ class AgentConsumer(BaseConsumer):
             raise ActionError(_("Only supervisors can watch conversations."), code="forbidden")
         self.watching.add(conversation_id)
         await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+
+
+def _check(user, level: str, conversation_id: int, text: str, language: str) -> list[dict]:
+    from kefu.compliance import actions as compliance
+
+    conversation = account_queries.conversation_for(user, conversation_id)
+    return compliance.screen_outgoing(
+        text, shop_id=conversation.shop_id, agent_level=level, language=language
+    ).as_dicts()
 
 
 def _agent_messages(user, conversation_id: int, after_seq: int) -> list[dict]:

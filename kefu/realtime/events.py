@@ -40,9 +40,16 @@ class MessageCreated(Event):
     type: ClassVar[str] = "message"
     message: dict[str, Any] = field(default_factory=dict)
     origin: str = ""  # the sender's socket, which is answered by its ack instead
+    # The staff's view when it differs (a buyer's personal data masked).
+    staff_message: dict[str, Any] | None = None
 
     def frame(self) -> dict[str, Any]:
         return {"type": "message", "message": self.message}
+
+    def staff_frame(self) -> dict[str, Any] | None:
+        if self.staff_message is None:
+            return None
+        return {"type": "message", "message": self.staff_message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +92,14 @@ class QueueChanged(Event):
 
     def frame(self) -> dict[str, Any]:
         return {"type": "queue", "shop_id": self.shop_id, "groups": self.queue}
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRequested(Event):
+    """An agent asks the shop's supervisors to allow a blocked send."""
+
+    type: ClassVar[str] = "override"
+    override: dict[str, Any] = field(default_factory=dict)
+
+    def frame(self) -> dict[str, Any]:
+        return {"type": "override", "override": self.override}

@@ -62,6 +62,10 @@ def to_layer_message(event: Event) -> dict[str, Any]:
     origin = getattr(event, "origin", "")
     if origin:
         message["origin"] = origin
+    staff = getattr(event, "staff_frame", None)
+    staff_frame = staff() if staff is not None else None
+    if staff_frame is not None:  # agents and supervisors get buyer data masked
+        message["staff_frame"] = encode(staff_frame)
     return message
 
 

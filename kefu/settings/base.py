@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "kefu.realtime",
     "kefu.knowledge",
     "kefu.bot",
+    "kefu.compliance",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names who made a permission change in the audit log.
+    "kefu.compliance.signals.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

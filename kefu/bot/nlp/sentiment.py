@@ -24,7 +24,10 @@ mild praise, praise after a negator ("不好吃") as a complaint.
 ``angry`` = clearly negative *and* an anger marker (``resources/anger.txt``), repeated
 "!!"/"？？" or shouting in capitals.
 
-``adapt`` stacks a shop-specific n-gram logistic regression on the shipped scores.
+``adapt`` stacks a shop-specific n-gram logistic regression on the shipped scores and
+blends it with the shipped probabilities by the amount of shop data; with no ``neutral``
+shop labels the shipped model still decides what is neutral, and a language with too
+few shop labels keeps the shipped model.
 """
 
 from __future__ import annotations
@@ -55,6 +58,36 @@ _NEGATORS = ("不是很", "不太", "不怎么", "没有", "不", "没", "别", 
 _NEG_FLIP = 0.5
 #: ... except topic words, where the negation is the complaint ("不给退款", "不让退货").
 _ZH_NO_FLIP = frozenset({"退款", "退货", "退钱", "投诉", "差评", "发货", "回复", "理", "处理"})
+
+
+#: English complaint words that a negator before them turns into mild praise ("never
+#: had a problem", "nothing was damaged"); other entries ("refund", "no reply") keep
+#: their weight.
+_EN_FLIP = frozenset(
+    "problem problems issue issues hassle fuss trouble complaint complaints delay delays "
+    "delayed late damaged broken scratch scratches scratched stuck missing rude error "
+    "errors fail failed wait waiting fee fees".split()
+)
+_EN_NEGATOR_WORDS = frozenset({"no", "not", "never", "without", "zero", "nothing", "none"})
+_EN_FILLER = frozenset(
+    "a an any the one single real big major more much further had have has was were is "
+    "are got get been".split()
+)
+
+
+def _en_negated(before: str) -> bool:
+    """Is the word after ``before`` negated ("no", "never had a", "wasn't", "without any")?"""
+    toks = re.findall(r"[a-z']+", before[-40:])[-3:]
+
+    def neg(t: str) -> bool:
+        return t in _EN_NEGATOR_WORDS or t.endswith("n't")
+
+    for i in range(len(toks) - 1, -1, -1):
+        if neg(toks[i]):
+            return True
+        if toks[i] not in _EN_FILLER:
+            return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -91,7 +124,8 @@ class _Lexicon:
         alts = []
         for t in sorted(self.weights, key=len, reverse=True):
             e = re.escape(t)
-            alts.append(rf"(?<![a-z']){e}(?![a-z'])" if latin else e)
+            # a word, not part of one; a quote mark ('fast') is not part of a word
+            alts.append(rf"(?<![a-z])(?<![a-z]'){e}(?![a-z])(?!'[a-z])" if latin else e)
         self.pattern = re.compile("|".join(alts)) if alts else None
         self.latin = latin
 
@@ -110,6 +144,8 @@ class _Lexicon:
                         w = -w  # 不好吃, 没有很满意
                     elif m.group() not in _ZH_NO_FLIP:
                         w = -_NEG_FLIP * w  # 不难吃, 一点都不慢, 没有洒: mild praise
+            elif w < 0 and m.group() in _EN_FLIP and _en_negated(norm[: m.start()]):
+                w = -_NEG_FLIP * w  # "no problems at all", "without any hassle"
             hits += 1
             if w < 0:
                 neg -= w
@@ -384,10 +420,10 @@ class SentimentModel:
         text = str(text or "")
         norm = normalize(text)
         p, score = self._base(text)
-        if self.shop is not None and norm:
-            label, score = self.shop.predict(norm, p, score)
-        else:
-            label = LABELS[int(np.argmax(p))]
+        if self.shop is not None and norm and language_of(norm) in self.shop.languages:
+            p = self.shop.proba(norm, p, score)
+            score = float(p[2] - p[0])
+        label = LABELS[int(np.argmax(p))]
         score = float(max(-1.0, min(1.0, score)))
         return SentimentResult(label, self._angry(text, norm, score), score)
 
@@ -404,7 +440,8 @@ class SentimentModel:
             raise ValueError("adapt needs examples of at least two labels")
         base = SentimentModel(self.zh)
         feats = [base._base(t) for t in texts]
-        shop = _ShopModel().fit([normalize(t) for t in texts], labels, feats)
+        norms = [normalize(t) for t in texts]
+        shop = _ShopModel().fit(norms, labels, feats, [language_of(n) for n in norms])
         return SentimentModel(self.zh, shop)
 
     def to_bytes(self) -> bytes:
@@ -442,18 +479,66 @@ _EN_SARCASM = re.compile(
     r"(?:another|again|for (?:losing|cancel+ing|delaying|nothing|charging|making|leaving)|"
     r"waiting|being|now|more|yet|no|not|still|my|the|you|your|that)\b"
 )
+# ... or anywhere in a complaint ("love how my parcel is late again", "so much for
+# premium support", "the update bricked my phone, thanks").
+_EN_SARCASM_ANY = re.compile(
+    r"\b(?:love how|love that|loving how|loving the|gotta love|got to love|so much for|"
+    r"thanks a bunch|cheers for|nice one|way to go|just great|just perfect|just brilliant|"
+    r"oh great|oh good|oh wonderful|oh joy|what a surprise|surprise surprise)\b|"
+    r"[,.!…-] *(?:thanks|thank you|cheers|great|perfect|brilliant|awesome)[ .!…]*$"
+)
+# Complaint signals that are not single words: how long it has taken, the how-many-th
+# attempt, and scare quotes around what was promised ("'fast' delivery", "'delivered'").
+_EN_NUM = (
+    r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|many|"
+    r"multiple|a few|few)"
+)
+_EN_SIGNALS = (
+    (
+        re.compile(
+            r"\b(?:it'?s been|it has been|been waiting|waited|waiting|took|taken|taking|"
+            r"been on hold|on hold for|stuck for|late by)(?: for| over| almost| nearly)? "
+            + _EN_NUM
+            + r" ?(?:\+ ?)?(?:mins?|minutes?|hrs?|hours?|days?|weeks?|months?)\b"
+        ),
+        1.5,
+    ),
+    (
+        re.compile(
+            r"\b(?:second|2nd|third|3rd|fourth|4th|fifth|5th|\d+th|umpteenth|hundredth) "
+            r"(?:time|day|week|attempt|call|email|message|request|missed|failed)\b"
+        ),
+        1.5,
+    ),
+    (re.compile(r"(?:^|[\s(])['\"][a-z][a-z0-9 -]{1,24}?['\"](?=[\s.,!?;:)]|$)"), 1.5),
+)
+_EN_THANKS = re.compile(
+    r"\b(?:thanks|thank you|thx|ty|appreciate|appreciated|cheers|kudos|shout ?out)\b"
+)
 _EN_NEG_WEIGHT = 0.3
 _EN_POS_WEIGHT = 0.12
 
 
 def _english(text: str, norm: str) -> tuple[np.ndarray, float]:
+    norm = norm.translate(_QUOTES)
     v = _vader().polarity_scores(text)["compound"]
     neg, pos, _ = _lexicons()[1].features(norm)
-    if neg >= 1.5 and v > 0 and _EN_SARCASM.search(norm):
+    neg += sum(w for rx, w in _EN_SIGNALS if rx.search(norm))
+    sarcastic = (
+        neg >= 1.5 and v > 0 and bool(_EN_SARCASM.search(norm) or _EN_SARCASM_ANY.search(norm))
+    )
+    if sarcastic:
         v, pos = 0.0, 0.0  # "great, another delay": the praise is sarcastic
+    elif neg < 2.0 and v > 0 and _EN_THANKS.search(norm):
+        neg *= 0.3  # "thanks for sorting my refund": the complaint words are the topic
     s = float(np.clip(v - _EN_NEG_WEIGHT * neg + _EN_POS_WEIGHT * pos, -1.0, 1.0))
-    if -0.6 < s < 0 and neg < 2.5 and _EN_REQUEST.search(norm) and not _EN_COMPLAINT_Q.search(norm):
-        s *= 0.1  # a calm question about a refund/return/delivery is not a complaint
+    if (
+        -0.85 < s < 0
+        and neg < 2.5
+        and _EN_REQUEST.search(norm)
+        and not _EN_COMPLAINT_Q.search(norm)
+    ):
+        s *= 0.05  # a calm question about a refund/return/delivery is not a complaint
     elif 0 < s < 0.6 and pos == 0 and neg == 0 and _EN_REQUEST.search(norm):
         s *= 0.5  # "please send me the invoice": politeness, not praise
     if s <= -0.05:
@@ -465,18 +550,40 @@ def _english(text: str, norm: str) -> tuple[np.ndarray, float]:
     return p / p.sum(), s
 
 
-class _ShopModel:
-    """Shop n-gram logistic regression stacked on the shipped probabilities and score."""
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
-    def fit(self, norms, labels, base_feats) -> _ShopModel:
+
+#: Shop labels in one language say nothing about messages in another (a Chinese shop's
+#: labels never touch English messages): a language needs this many labels.
+_SHOP_MIN_PER_LANGUAGE = 20
+#: Prior strength, in labels: the shop model's share of the final probabilities is
+#: n / (n + _SHOP_PRIOR), so a handful of labels nudges the shipped model and a few
+#: hundred labels decide.
+_SHOP_PRIOR = 30.0
+_SHOP_BASE_SCALE = 3.0  # shipped probabilities/score vs. the unit-length n-gram vector
+
+
+class _ShopModel:
+    """Shop n-gram logistic regression stacked on the shipped probabilities and score.
+
+    Its probabilities are blended with the shipped ones by the amount of shop data.
+    When the shop labelled no message ``neutral`` (review stars give only good/bad),
+    the shipped model still decides whether a message is neutral (a calm question)
+    and the shop model only how an opinion leans.
+    """
+
+    def fit(self, norms, labels, base_feats, langs) -> _ShopModel:
+        from collections import Counter
+
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-        from kefu.bot.nlp.features import _CharAnalyzer
-
+        per_lang = Counter(langs)
+        self.languages = frozenset(k for k, c in per_lang.items() if c >= _SHOP_MIN_PER_LANGUAGE)
+        self.n = len(labels)
         self.vec = TfidfVectorizer(
-            analyzer=_CharAnalyzer(1, 3), sublinear_tf=True, min_df=1, dtype=np.float32
+            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32
         )
         x = self._x(norms, base_feats, fit=True)
         y = np.asarray(labels)
@@ -495,16 +602,20 @@ class _ShopModel:
 
     def _x(self, norms, base_feats, fit=False):
         x = self.vec.fit_transform(norms) if fit else self.vec.transform(norms)
-        b = np.asarray([[*p, s] for p, s in base_feats], dtype=np.float32) * 3.0
+        b = np.asarray([[*p, s] for p, s in base_feats], dtype=np.float32) * _SHOP_BASE_SCALE
         return sp.hstack([x, sp.csr_matrix(b)], format="csr")
 
-    def predict(self, norm: str, p: np.ndarray, score: float) -> tuple[str, float]:
-        q = self.clf.predict_proba(self._x([norm], [(p, score)]))[0]
-        classes = list(self.clf.classes_)
-        label = classes[int(np.argmax(q))]
-        pneg = q[classes.index("negative")] if "negative" in classes else 0.0
-        ppos = q[classes.index("positive")] if "positive" in classes else 0.0
-        return label, float(ppos - pneg)
+    def proba(self, norm: str, p: np.ndarray, score: float) -> np.ndarray:
+        """P(negative), P(neutral), P(positive) after the shop's labels."""
+        q = np.zeros(3)
+        shop_p = self.clf.predict_proba(self._x([norm], [(p, score)]))[0]
+        for c, v in zip(self.clf.classes_, shop_p, strict=True):
+            q[LABELS.index(str(c))] = v
+        if "neutral" not in self.clf.classes_:
+            q *= 1.0 - p[1]
+            q[1] = p[1]
+        share = self.n / (self.n + _SHOP_PRIOR)
+        return share * q + (1.0 - share) * p
 
 
 # ------------------------------------------------------------------------- cache

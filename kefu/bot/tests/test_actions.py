@@ -234,3 +234,23 @@ def test_quiet_bot_conversations_are_closed_by_the_sweep(bot_shop, clock):
         IngestRequest(quiet.id, "customer", "late", "在吗"), clock
     )
     assert result.error is not None and result.error.code == "closed"
+
+
+def test_a_blocked_answer_becomes_a_handoff(bot_shop, clock):
+    from kefu.compliance.models import Violation
+    from kefu.compliance.tests.helpers import install_rules
+
+    install_rules(bot_shop)
+    Faq.objects.filter(question="什么时候发货").update(answer="亲，加我微信，发货更快哦。")
+    from kefu.knowledge import search
+
+    search.reset_cache()
+    conversation, turn = start(bot_shop, "什么时候发货", clock)
+    assert turn.outcome == Outcome.HANDOFF and turn.reason == HandoffReason.BLOCKED
+    assert not Message.objects.filter(conversation=conversation, sender_type="bot").exists()
+    violation = Violation.objects.get()
+    assert (violation.action, violation.sender_type, violation.rule_code) == (
+        "handed_off",
+        "bot",
+        "wechat",
+    )

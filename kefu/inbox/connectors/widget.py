@@ -218,5 +218,5 @@ def visitor_messages(visitor: Visitor, after_seq: int, limit: int = 200) -> dict
     return {
         "conversation_id": conversation.id,
         "status": conversation.status,
-        "messages": queries.messages_after(conversation.id, after_seq, limit),
+        "messages": queries.messages_after(conversation.id, after_seq, limit, staff=False),
     }

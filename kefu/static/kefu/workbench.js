@@ -20,6 +20,7 @@ import {
   wsUrl,
 } from "./common.js";
 import { initAssist } from "./assist.js";
+import { initGuard } from "./guard.js";
 
 const root = document.getElementById("workbench");
 const $ = (id) => document.getElementById(id);
@@ -198,6 +199,12 @@ function onFrame(frame) {
       break;
     case "agent":
       onAgentFrame(frame.agent);
+      break;
+    case "findings":
+      guard.onFindings(frame);
+      break;
+    case "override":
+      onOverrideFrame(frame.override);
       break;
     default:
       break; // pong and future frame types
@@ -615,6 +622,20 @@ const assist = initAssist({
   },
   defaultShopId: () => (state.shops.size ? state.shops.keys().next().value : null),
 });
+// Compliance findings as the agent types; a blocked text cannot be sent.
+const guard = initGuard({
+  textarea,
+  send,
+  getConversation: () => state.convs.get(state.selectedId) || null,
+  onChange: () => updateCounter(),
+});
+
+function onOverrideFrame(override) {
+  toast(
+    interpolate(gettext("%(agent)s asks you to allow a blocked message. Decide on the compliance page."), override, true),
+    "note",
+  );
+}
 
 function selectConversation(id) {
   const conv = state.convs.get(id);
@@ -635,6 +656,7 @@ function selectConversation(id) {
   markRead(conv);
   loadCustomer(conv);
   assist.conversationChanged();
+  guard.check();
   if (!textarea.disabled) textarea.focus();
 }
 
@@ -715,7 +737,9 @@ function messageEl(msg) {
     msg.sender_type === "bot" ? h("span", { class: "msg-tag", text: gettext("Bot") }) : null,
     h("time", { datetime: msg.created_at, text: formatClock(msg.created_at) }),
   );
-  const children = [meta, h("div", { class: "msg-bubble", text: msg.text, title: formatClock(msg.created_at) })];
+  const bubble = h("div", { class: "msg-bubble", text: msg.text, title: formatClock(msg.created_at) });
+  const children = [meta, bubble];
+  if (msg.masked) children.push(revealButton(bubble, { conversation_id: msg.conversation_id, seq: msg.seq }));
   if (msg.hold_seconds) {
     children.push(
       h("div", {
@@ -731,6 +755,34 @@ function messageEl(msg) {
       dataset: { seq: msg.seq, id: msg.id, sender: `${msg.sender_type}:${msg.sender_name}`, at: parseTime(msg.created_at) || 0 },
     },
     ...children,
+  );
+}
+
+/** A buyer's phone, address or ID is masked; showing it needs a reason (audited). */
+function revealButton(target, body) {
+  const button = h("button", { type: "button", class: "msg-reveal", text: gettext("Show") });
+  button.addEventListener("click", async () => {
+    const reason = window.prompt(gettext("Why do you need the buyer's personal data? (recorded in the audit log)"));
+    if (reason === null) return;
+    try {
+      const data = await api("/api/v1/compliance/reveal", { method: "POST", body: { ...body, reason } });
+      setText(target, data.value);
+      button.remove();
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  });
+  return button;
+}
+
+function identityEl(identity) {
+  const value = h("span", { class: "mono", text: identity.value });
+  return h(
+    "li",
+    {},
+    h("span", { class: "muted", text: `${IDENTITY_KINDS[identity.kind] || identity.kind}: ` }),
+    value,
+    identity.masked ? revealButton(value, { identity_id: identity.id }) : null,
   );
 }
 
@@ -905,6 +957,14 @@ const ERROR_TEXT = {
 
 function onErrorFrame(frame) {
   const entry = frame.client_id ? state.outbox.get(frame.client_id) : null;
+  if (entry && frame.code === "blocked") {
+    // Refused by the compliance guard: back to the composer with the reasons.
+    state.outbox.delete(frame.client_id);
+    entry.el?.remove();
+    if (entry.conversationId === state.selectedId) guard.showRefused(entry.text, frame.findings, frame.client_id);
+    toast(frame.message, "error");
+    return;
+  }
   const message = frame.message || ERROR_TEXT[frame.code] || gettext("Something went wrong.");
   if (entry) {
     entry.state = "error";
@@ -928,7 +988,7 @@ function updateCounter() {
   const counter = $("composer-counter");
   setText(counter, length ? `${length}/${max}` : "");
   toggleClass(counter, "is-over", length > max);
-  $("send-button").disabled = textarea.disabled || length > max;
+  $("send-button").disabled = textarea.disabled || length > max || guard.blocked;
 }
 
 function updateComposerState() {
@@ -951,6 +1011,10 @@ function submitComposer() {
   if (!text.trim()) return;
   if (text.length > maxChars(conv)) {
     toast(interpolate(gettext("The message is too long: at most %s characters."), [maxChars(conv)]), "error");
+    return;
+  }
+  if (guard.blocked) {
+    toast(gettext("This message breaks a compliance rule; change it or ask a supervisor."), "error");
     return;
   }
   queueSend(conv, text);
@@ -1155,7 +1219,7 @@ function renderCustomer(conv, p) {
   $("customer-identities").replaceChildren(
     ...(identities.length
       ? identities.map((i) =>
-          h("li", {}, h("span", { class: "muted", text: `${IDENTITY_KINDS[i.kind] || i.kind}: ` }), h("span", { class: "mono", text: i.value })),
+          identityEl(i),
         )
       : [h("li", { class: "muted", text: gettext("None") })]),
   );

@@ -1,3 +1,6 @@
+import csv
+from pathlib import Path
+
 import pytest
 
 from kefu.bot.nlp.sentiment import SentimentModel, SentimentResult
@@ -311,3 +314,67 @@ def test_more_calm_questions_are_neutral(model, text):
     r = model.predict(text)
     assert r.label == "neutral", (text, r)
     assert abs(r.score) < 0.35, (text, r)
+
+
+# ------------------------------------------------------- team sanity sets (tests/data)
+# Written by the team for these tests only (never trained on); see tests/data/README.txt.
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _sanity(model, name):
+    with (DATA / name).open(encoding="utf-8", newline="") as f:
+        rows = [(r["text"], r["label"]) for r in csv.DictReader(f)]
+    pred = [model.predict(t).label for t, _ in rows]
+    acc = sum(p == y for p, (_, y) in zip(pred, rows, strict=True)) / len(rows)
+    neg = [p for p, (_, y) in zip(pred, rows, strict=True) if y == "negative"]
+    return acc, sum(p == "negative" for p in neg) / len(neg)
+
+
+def test_english_support_tweets_floor(model):
+    # 201 tweets to airlines, telcos, couriers and shops (101 negative, 55 neutral,
+    # 45 positive); measured 0.920 / 0.871 when written.
+    acc, neg_recall = _sanity(model, "en_support_tweets.csv")
+    assert acc >= 0.88 and neg_recall >= 0.83, (acc, neg_recall)
+
+
+def test_chinese_short_delivery_floor(model):
+    # 100 short delivery messages (60 complaints, 20 questions, 20 praise); 0.95 / 0.95.
+    acc, neg_recall = _sanity(model, "zh_delivery_short.csv")
+    assert acc >= 0.90 and neg_recall >= 0.90, (acc, neg_recall)
+
+
+# ------------------------------------------------------------------ adaptation behaviour
+def _two_class_shop():
+    """A shop whose labels come from review stars: only good and bad, no neutral."""
+    good = ["很好吃", "送得很快", "分量很足", "包装很好", "味道不错", "还会再点"]
+    bad = ["太难吃了", "送得太慢", "分量太少", "汤洒了", "都凉了", "再也不点了"]
+    texts = [t + s for t in good + bad for s in ("", "！", "。", "啊")]
+    return texts, ["positive"] * 24 + ["negative"] * 24
+
+
+def test_two_class_shop_labels_keep_calm_questions_neutral(model):
+    adapted = model.adapt(*_two_class_shop())
+    for text in CALM_QUESTIONS:
+        assert adapted.predict(text).label == "neutral", text
+    assert adapted.predict("送得太慢了，饭都凉了").label == "negative"
+    assert adapted.predict("味道不错，送得也快").label == "positive"
+
+
+def test_shop_labels_in_one_language_leave_the_other_alone(model):
+    adapted = model.adapt(*_two_class_shop())
+    for text in ["still waiting for my refund", "thanks, that fixed it", "Can I change my seat?"]:
+        assert adapted.predict(text) == model.predict(text)
+
+
+def test_few_shop_labels_only_nudge_the_shipped_model(model):
+    # Two labels that contradict the shipped model cannot overrule it...
+    few = model.adapt(["送得太慢了", "很好吃"], ["positive", "negative"])
+    assert few.predict("送得太慢了，饭都凉了").label == "negative"
+    assert few.predict("很好吃，下次还点").label == "positive"
+
+
+def test_adapted_model_keeps_sanity_floors(model):
+    adapted = model.adapt(*_two_class_shop())
+    acc, neg_recall = _sanity(adapted, "zh_delivery_short.csv")
+    assert acc >= 0.88 and neg_recall >= 0.90, (acc, neg_recall)
+    assert _sanity(adapted, "en_support_tweets.csv") == _sanity(model, "en_support_tweets.csv")

@@ -1,0 +1,408 @@
+"""Detectors: what a phrase list cannot express. Each runs only when one of
+its triggers (phrases in the shared automaton, expressions in the shared RE2
+set) was seen, and reads the folded text (lower case, simplified Chinese,
+half-width) — spans are the same in the original.
+
+`needs_facts` detectors judge against the conversation's context (the order,
+the agent's authority, the shop's shipping settings); without it they report
+on the defaults and never block (engine caps them at `warn`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from .context import GuardContext
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    start: int
+    end: int
+    suggestion: str | None = None
+    # False when judged on defaults rather than the conversation's facts:
+    # such a finding never blocks.
+    certain: bool = True
+
+
+@dataclass(frozen=True)
+class Detector:
+    name: str
+    run: Callable[[str, str, GuardContext], list[Hit]]
+    triggers: tuple[str, ...] = ()
+    trigger_patterns: tuple[str, ...] = ()
+    needs_facts: bool = False
+
+
+_REGISTRY: dict[str, Detector] = {}
+
+
+def register(detector: Detector) -> None:
+    _REGISTRY[detector.name] = detector
+
+
+def get(name: str) -> Detector | None:
+    return _REGISTRY.get(name)
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+# --- numbers -----------------------------------------------------------------
+
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7}
+_CN_DIGITS |= {"八": 8, "九": 9}
+NUM = r"\d+(?:\.\d+)?|[一二两三四五六七八九十半]+"
+
+
+def number(token: str) -> float | None:
+    """'12', '1.5', '十五', '二十', '两', '半' → value; None if unreadable."""
+    try:
+        return float(token)
+    except ValueError:
+        pass
+    if token == "半":
+        return 0.5
+    if "十" in token:
+        tens, _, ones = token.partition("十")
+        value = (_CN_DIGITS.get(tens, 0) if tens else 1) * 10
+        if ones:
+            if ones not in _CN_DIGITS:
+                return None
+            value += _CN_DIGITS[ones]
+        return float(value)
+    if len(token) == 1 and token in _CN_DIGITS:
+        return float(_CN_DIGITS[token])
+    return None
+
+
+def _negated(norm: str, start: int) -> bool:
+    before = norm[max(0, start - 4) : start]
+    return any(word in before for word in ("不", "没", "无需", "无须", "not ", "no ", "never "))
+
+
+_CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
+
+
+def clause_before(norm: str, start: int, limit: int = 16) -> str:
+    """The words before `start` in the same clause (at most `limit` chars)."""
+    low = max(0, start - limit)
+    cut = low
+    for match in _CLAUSE_END.finditer(norm, low, start):
+        cut = match.end()
+    return norm[cut:start]
+
+
+_NEGATORS = ("不会", "不用", "无需", "无须", "不需要", "不必", "免", "不收", "不加", "没有")
+_NEGATORS_EN = ("won't", "will not", "don't", "do not", "never", "no extra", "not charge")
+
+
+def _clause_negated(norm: str, start: int) -> bool:
+    before = clause_before(norm, start)
+    return any(word in before for word in _NEGATORS + _NEGATORS_EN)
+
+
+# --- privacy -----------------------------------------------------------------
+
+
+def _pii(kind: str) -> Callable[[str, str, GuardContext], list[Hit]]:
+    def run(text: str, norm: str, context: GuardContext) -> list[Hit]:
+        from kefu.compliance import privacy
+
+        return [
+            Hit(p.start, p.end, privacy.mask(text[p.start : p.end], p.kind))
+            for p in privacy.find_pii(text)
+            if p.kind == kind
+        ]
+
+    return run
+
+
+def _privacy_triggers(kind: str) -> tuple[str, ...]:
+    """privacy.find_pii's prefilters; case-insensitive, as the guard matches
+    on lower-cased text (find_pii itself reads the original)."""
+    from kefu.compliance.privacy import TRIGGERS
+
+    return tuple(f"(?i:{pattern})" for pattern in TRIGGERS[kind])
+
+
+register(Detector("privacy_phone", _pii("phone"), trigger_patterns=_privacy_triggers("phone")))
+register(Detector("privacy_id", _pii("id_number"), trigger_patterns=_privacy_triggers("id_number")))
+register(
+    Detector("privacy_address", _pii("address"), trigger_patterns=_privacy_triggers("address"))
+)
+
+
+# --- invoices ----------------------------------------------------------------
+
+_INVOICE_REFUSAL = re.compile(
+    r"(?:不|没法|无法|不能|没办法|不给|不提供)\s*(?:给您|帮您|为您)?\s*(?:开|开具|提供|出)\s*"
+    r"(?:发票|票)"
+    r"|(?:发票|开票)\s*(?:需要|要|得)?\s*(?:另外|额外|另)?\s*(?:加收|加|收|补|交|付)\s*"
+    r"\d*(?:\.\d+)?\s*(?:个点|%|税点|点税|税费|税|的税)"
+    r"|(?:发票|开票)\s*(?:另收费|另外收费|要加钱|需要加钱|另付费)"
+    r"|no invoices?\b|(?:invoice|receipt) costs? extra"
+)
+_INVOICE_AMOUNT = re.compile(
+    r"(?:开|开具|开成|写成|写|改成)\s*(?:一张)?\s*(\d+(?:\.\d+)?)\s*(?:元|块)?\s*(?:的)?\s*(?:发票|票)"
+    r"|(?:发票|票面)\s*(?:金额)?\s*(?:可以|能)?\s*(?:开|写|改|开成|写成|改成)\s*(\d+(?:\.\d+)?)"
+    r"|invoice (?:for|of) (?:¥|rmb|\$)?\s*(\d+(?:\.\d+)?)"
+)
+_INVOICE_TYPE = re.compile(
+    r"(?:开|开成|写成|改成|换成|开具|开个|开张)\s*([\u4e00-\u9fff]{2,6}?)\s*(?:类|类的)?\s*(?:的)?\s*"
+    r"发票"
+    r"|发票[^，。！？；,.!?]{0,8}?(?:随便|任意|自己)\s*(?:写|填|开|选|定)"
+    r"|发票\s*(?:内容|类目|品名|项目)\s*(?:可以|能|都能)?\s*(?:改成|写成|换成)"
+    r"|(?:write|put|list)\s+\w+\s+on\s+the\s+invoice\s+instead"
+    r"|invoice\s+(?:it\s+)?as\s+\w+\s+instead"
+)
+# "化妆品可以开文具发票": the goods, then another kind of goods on the invoice.
+_INVOICE_OTHER_GOODS = re.compile(
+    r"([\u4e00-\u9fff]{2,4})\s*(?:可以|能|也能|都可以)\s*开\s*([\u4e00-\u9fff]{2,4}?)\s*(?:类|类的)?(?:的)?发票"
+)
+_TYPE_STOPWORDS = {"一张", "增值税", "普通", "专用", "电子", "纸质", "正规", "普票", "专票"}
+_TYPE_STOPWORDS |= {"增值税普通"}
+_INFLATE = re.compile(
+    r"多开|开高|开大|虚开|金额(?:可以|能)?(?:改|调|多写)|按\s*\d+\s*(?:元|块)?\s*开"
+    r"|比(?:实际|实付)(?:金额|价格|价钱)?(?:高|多|大)"
+)
+
+
+def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
+    hits = [Hit(m.start(), m.end()) for m in _INVOICE_REFUSAL.finditer(norm)]
+    order = context.order if context.facts else None
+    guess = order is None
+    for match in _INVOICE_AMOUNT.finditer(norm):
+        token = next(g for g in match.groups() if g)
+        try:
+            amount = Decimal(token)
+        except InvalidOperation:
+            continue
+        if order is not None and order.paid is not None:
+            if amount > order.paid:
+                hits.append(Hit(match.start(), match.end()))
+        else:
+            hits.append(Hit(match.start(), match.end(), certain=False))
+    if guess:
+        hits += [Hit(m.start(), m.end(), certain=False) for m in _INFLATE.finditer(norm)]
+    for match in _INVOICE_OTHER_GOODS.finditer(norm):
+        goods, kind = match.group(1), match.group(2)
+        if kind in _TYPE_STOPWORDS or goods in kind or kind in goods:
+            continue
+        hits.append(Hit(match.start(), match.end(), certain=not guess))
+    for match in _INVOICE_TYPE.finditer(norm):
+        kind = match.group(1)
+        if kind is None:
+            hits.append(Hit(match.start(), match.end(), certain=not guess))
+            continue
+        if kind in _TYPE_STOPWORDS or kind.endswith("税") or re.fullmatch(r"[\d元块张]+", kind):
+            continue
+        if order is not None and order.categories:
+            if not any(kind in c or c in kind for c in order.categories):
+                hits.append(Hit(match.start(), match.end()))
+        elif re.search(r"开成|写成|改成|换成", match.group(0)):
+            hits.append(Hit(match.start(), match.end(), certain=False))
+    return hits
+
+
+register(
+    Detector(
+        "invoice",
+        _invoice,
+        triggers=("发票", "开票", "票面", "invoice", "receipt"),
+        needs_facts=True,
+    )
+)
+
+
+# --- concessions beyond authority ---------------------------------------------
+
+_ZHE = re.compile(
+    r"(?:打|给您打|可以打|享受|算您|按)?\s*([1-9](?:\.\d)?|[一二三四五六七八九]{1,2})\s*折(?!扣)"
+)
+_PERCENT_OFF = re.compile(
+    r"(\d{1,3}(?:\.\d+)?)\s*(?:%|percent)\s*(?:off|的?优惠|的?折扣|discount)"
+    r"|(?:优惠|减免|折扣|discount of)\s*(\d{1,3}(?:\.\d+)?)\s*(?:%|percent)"
+)
+_AMOUNT = re.compile(
+    r"(补偿|赔偿|赔付|赔|返现|返|补贴|红包|优惠券|代金券|立减|减免|减|便宜|少收|优惠|降价|降|让利|让)"
+    r"\s*(?:给)?\s*(?:您|你)?\s*(?:一个|一张|了)?\s*(?:¥|￥)?\s*(\d+(?:\.\d+)?)\s*(?:元|块|rmb)"
+    r"|(compensat\w*|voucher|credit|discount|refund you|give you|pay you)\s*(?:you\s+)?"
+    r"(?:with\s+|of\s+|a\s+)?(?:¥|rmb|\$|cny)\s*(\d+(?:\.\d+)?)"
+    r"|(?<![满\d])(\d+(?:\.\d+)?)\s*(?:元|块)\s*(?:钱)?\s*(?:的)?\s*"
+    r"(红包|补偿|赔偿|优惠券|代金券|无门槛券|现金)"
+)
+_DISCOUNT_WORDS = {"立减", "减免", "减", "便宜", "少收", "优惠", "降价", "降", "让利", "让"}
+_DISCOUNT_WORDS |= {"discount"}
+# A shop-wide promotion ("全场九折", "会员日") is the shop's offer, not the agent's.
+_PROMOTION = ("全场", "全店", "活动", "会员日", "大促", "店铺", "官方", "双十一", "618")
+_CN_ZHE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _zhe_value(token: str) -> float | None:
+    if token[0].isdigit():
+        return float(token)
+    digits = [_CN_ZHE.get(c) for c in token]
+    if None in digits:
+        return None
+    if len(digits) == 1:
+        return float(digits[0])  # type: ignore[arg-type]
+    return digits[0] + digits[1] / 10  # type: ignore[operator]
+
+
+def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
+    hits: list[Hit] = []
+    max_discount = context.limit("discount_percent")
+    max_compensation = context.limit("compensation_yuan")
+    paid = context.order.paid if (context.facts and context.order) else None
+    for match in _ZHE.finditer(norm):
+        value = _zhe_value(match.group(1))
+        if value is None or value >= 10 or _negated(norm, match.start()):
+            continue
+        if any(word in clause_before(norm, match.start()) for word in _PROMOTION):
+            continue
+        if 100 - value * 10 > max_discount + 1e-9:
+            hits.append(Hit(match.start(), match.end()))
+    for match in _PERCENT_OFF.finditer(norm):
+        value = float(match.group(1) or match.group(2))
+        if value > max_discount and not _negated(norm, match.start()):
+            hits.append(Hit(match.start(), match.end()))
+    for match in _AMOUNT.finditer(norm):
+        word = match.group(1) or match.group(3) or match.group(6)
+        amount = float(match.group(2) or match.group(4) or match.group(5))
+        if _negated(norm, match.start()) or re.search(r"满\s*\d+\s*$", norm[: match.start()]):
+            continue  # "满300减30": the shop's promotion
+        if word in _DISCOUNT_WORDS and paid:
+            over = amount / float(paid) * 100 > max_discount + 1e-9
+        else:
+            over = amount > max_compensation + 1e-9
+        if over:
+            hits.append(Hit(match.start(), match.end()))
+    return hits
+
+
+register(
+    Detector(
+        "authority",
+        _authority,
+        triggers=("折", "%", "补偿", "赔", "返", "补贴", "红包", "券", "减", "便宜", "少收", "优惠")
+        + ("降", "让"),
+        trigger_patterns=(
+            r"\b(?:compensat\w*|voucher|credit|discount|refund you|give you|pay you|percent)\b",
+        ),
+        needs_facts=True,
+    )
+)
+
+
+# --- shipping promises past the limit ------------------------------------------
+
+_SHIP_VERB = r"(?:发货|发出|寄出|出库|发)"
+_GAP = r"[^，。！？；,.!?;\n]{0,8}?"  # a few words of the same clause
+_SHIP_IN = re.compile(
+    rf"({NUM})\s*(?:来|多|几)?\s*(?:个)?\s*(天|日|工作日|个工作日|小时|周|星期|礼拜|个月|月)"
+    rf"{_GAP}{_SHIP_VERB}"
+)
+_SHIP_NEXT = re.compile(
+    rf"下\s*(?:个)?\s*(月|周|星期|礼拜)\s*(?:初|中|底|[一二三四五六日天末])?{_GAP}{_SHIP_VERB}"
+)
+_EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_EN_NUMBERS |= {"eight": 8, "nine": 9, "ten": 10, "a few": 3, "several": 4, "a couple of": 2}
+_EN_NUM = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|several|a couple of)"
+_EN_SHIP = r"(?:ship|dispatch|send|sent|deliver|post)\w*"
+_EN_WORDS = r"(?:[\w'’]+\s+){0,8}?"
+_SHIP_EN = re.compile(
+    rf"\b{_EN_SHIP}\s+{_EN_WORDS}{_EN_NUM}\s+(day|week|hour|month)s?\b"
+    rf"|\b{_EN_NUM}\s+(day|week|hour|month)s?\s+{_EN_WORDS}{_EN_SHIP}"
+)
+_HOURS = {"天": 24, "日": 24, "工作日": 24, "个工作日": 24, "小时": 1, "周": 168, "星期": 168}
+_HOURS |= {"礼拜": 168, "个月": 720, "月": 720, "day": 24, "week": 168, "hour": 1, "month": 720}
+# Pre-sale items ship on the date their page promises.
+_PRESALE = ("预售", "pre-order", "preorder", "pre-sale", "presale")
+
+
+def _en_number(token: str) -> float | None:
+    return float(token) if token.isdigit() else _EN_NUMBERS.get(token)
+
+
+def _shipping_promise(text: str, norm: str, context: GuardContext) -> list[Hit]:
+    if any(word in norm for word in _PRESALE):
+        return []
+    limit = context.ship_within_hours
+    hits: list[Hit] = []
+    for match in _SHIP_IN.finditer(norm):
+        value = number(match.group(1))
+        if value is not None and value * _HOURS[match.group(2)] > limit:
+            hits.append(Hit(match.start(), match.end()))
+    for match in _SHIP_NEXT.finditer(norm):
+        hits.append(Hit(match.start(), match.end()))
+    for match in _SHIP_EN.finditer(norm):
+        token, unit = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+        value = _en_number(token)
+        if value is not None and value * _HOURS[unit] > limit:
+            hits.append(Hit(match.start(), match.end()))
+    return hits
+
+
+register(
+    Detector(
+        "shipping_promise",
+        _shipping_promise,
+        triggers=("发货", "发出", "寄出", "出库"),
+        trigger_patterns=(
+            r"\b(?:ship|dispatch|send|sent|deliver|post)",
+            r"(?:天|日|周|星期|礼拜|月|小时)[^，。！？；,.!?]{0,8}发",
+        ),
+        needs_facts=True,
+    )
+)
+
+
+# --- refusing advertised free shipping for remote regions ------------------------
+
+_FEE = r"(?:运费|邮费|快递费|差价|钱)"
+_CLAUSE = r"[^，。！？；,.!?]"
+_REFUSAL = re.compile(
+    r"(?:不|无法|没法|不能)\s*(?:能|支持|参加|参与|享受|提供|给)?\s*(?:包邮|免运费|免邮)"
+    rf"|(?:加|补|另付|另加|另收|收取?|额外|多付|自付|付){_CLAUSE}{{0,6}}?{_FEE}"
+    rf"|(?:运费|邮费|快递费|差价){_CLAUSE}{{0,8}}?(?:自理|自付|承担|另付|另外付|补|加|收|您付)"
+    r"|包邮不(?:包括|包含|含)|不在包邮范围|(?:除外|不包邮)"
+    r"|(?:not|isn't|is not) included in (?:the )?free (?:shipping|delivery)"
+    r"|excluded from (?:the )?free (?:shipping|delivery)"
+    r"|(?:can't|cannot|can not|won't|don't) (?:offer|provide|do) free (?:shipping|delivery)"
+    r"|no free (?:shipping|delivery)"
+    r"|(?:extra|additional) (?:shipping |delivery )?(?:fee|charge|cost)s?"
+    r"|pay \d+ (?:yuan|rmb|dollars?) extra|shipping (?:is|costs?) extra"
+)
+_REGIONS_EN = {"新疆": "xinjiang", "西藏": "tibet", "青海": "qinghai", "内蒙古": "inner mongolia"}
+_REGIONS_EN |= {"宁夏": "ningxia", "甘肃": "gansu", "海南": "hainan"}
+
+
+def _free_shipping(text: str, norm: str, context: GuardContext) -> list[Hit]:
+    if context.facts and context.free_shipping == "none":
+        return []
+    regions = [r for r in context.remote_regions if r] + [
+        _REGIONS_EN[r] for r in context.remote_regions if r in _REGIONS_EN
+    ]
+    if not any(region in norm for region in regions) and "偏远" not in norm and "边远" not in norm:
+        return []
+    certain = context.facts and context.free_shipping == "mainland"
+    hits = []
+    for match in _REFUSAL.finditer(norm):
+        if _clause_negated(norm, match.start()):
+            continue
+        hits.append(Hit(match.start(), match.end(), certain=certain))
+    return hits
+
+
+register(
+    Detector(
+        "free_shipping",
+        _free_shipping,
+        triggers=("包邮", "运费", "邮费", "快递费", "差价", "加钱", "补钱", "shipping", "delivery"),
+        needs_facts=True,
+    )
+)

@@ -1,0 +1,358 @@
+"""Compile a rule set once; screen each message in one pass per matcher.
+
+- Every phrase, exception and detector trigger of every rule is one key of a
+  single Aho–Corasick automaton (ahocorasick-rs, the Rust `aho-corasick`
+  crate): one pass over the text, overlapping matches, character offsets.
+- Every regular expression (rules' own and detectors' triggers) is one entry
+  of a single RE2 set: one linear-time pass says which ones match; only those
+  are then searched for their spans.
+- Detectors (kefu.compliance.guard.detectors) run only when one of their
+  triggers was seen, with the conversation's context.
+
+Matching runs on the folded text (normalize.fold), which keeps every
+character in place, so spans are offsets into the original text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick_rs
+import re2
+
+from . import detectors as detector_registry
+from .context import NO_CONTEXT, GuardContext
+from .normalize import fold
+
+SEVERITIES = ("block", "warn", "log")
+KINDS = ("phrases", "regex", "detector")
+ARROW = "=>"
+MAX_PATTERN_CHARS = 500
+# RE2 refuses, when compiling, a program bigger than this (a pattern that
+# would need an enormous automaton, e.g. a{1000}{1000}).
+MAX_PROGRAM_BYTES = 8 << 20
+
+_PHRASE, _EXCEPTION, _TRIGGER, _REGEX = range(4)
+
+
+class RuleError(ValueError):
+    """A rule that cannot be compiled; the message names the rule and line."""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    code: str
+    family: str
+    kind: str
+    severity: str
+    enabled: bool = True
+    platform_rule: bool = False
+    penalty_points: int = 0
+    title: str = ""
+    title_en: str = ""
+    explanation: str = ""
+    explanation_en: str = ""
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    exceptions: tuple[str, ...] = ()
+    detector: str = ""
+    suggestion: str = ""
+    examples_match: tuple[str, ...] = ()
+    examples_pass: tuple[str, ...] = ()
+    sources: str = ""
+    id: int | None = None
+
+    LIST_FIELDS = ("phrases", "patterns", "exceptions", "examples_match", "examples_pass")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> RuleSpec:
+        values: dict[str, Any] = {}
+        for name in cls.__dataclass_fields__:
+            if name not in data:
+                continue
+            value = data[name]
+            if name in cls.LIST_FIELDS:
+                value = tuple(lines(value))
+            values[name] = value
+        return cls(**values)
+
+    @classmethod
+    def from_model(cls, rule) -> RuleSpec:
+        data = {name: getattr(rule, name) for name in cls.__dataclass_fields__ if name != "id"}
+        spec = cls.from_mapping(data)
+        return _replace_id(spec, rule.pk)
+
+    def explanation_for(self, language: str) -> str:
+        if language.startswith("en") and self.explanation_en:
+            return self.explanation_en
+        return self.explanation
+
+    def title_for(self, language: str) -> str:
+        if language.startswith("en") and self.title_en:
+            return self.title_en
+        return self.title
+
+
+def _replace_id(spec: RuleSpec, pk: int | None) -> RuleSpec:
+    from dataclasses import replace
+
+    return replace(spec, id=pk)
+
+
+def lines(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = value.splitlines() if isinstance(value, str) else list(value)
+    return [item.strip() for item in items if item and item.strip()]
+
+
+def split_replacement(line: str) -> tuple[str, str | None]:
+    if ARROW in line:
+        phrase, replacement = line.split(ARROW, 1)
+        return phrase.strip(), replacement.strip() or None
+    return line.strip(), None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    family: str
+    severity: str
+    start: int
+    end: int
+    message: str
+    suggestion: str | None
+    points: int
+    platform_rule: bool
+    rule_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "family": self.family,
+            "severity": self.severity,
+            "span": [self.start, self.end],
+            "message": self.message,
+            "suggestion": self.suggestion,
+            "points": self.points,
+        }
+
+
+@dataclass(slots=True)
+class Screening:
+    text: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.severity == "block" for f in self.findings)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [f.as_dict() for f in self.findings]
+
+
+def _ascii_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def compile_regex(pattern: str) -> Any:
+    """RE2 or a RuleError that says why (too long, unsupported construct such
+    as a backreference or lookaround, program too big)."""
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise RuleError(f"longer than {MAX_PATTERN_CHARS} characters")
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = MAX_PROGRAM_BYTES
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as error:
+        message = str(error)
+        if isinstance(error.args[0], bytes):
+            message = error.args[0].decode("utf-8", "replace")
+        raise RuleError(message) from None
+
+
+class Guard:
+    """A compiled rule set. Thread-safe to share: screening only reads."""
+
+    def __init__(self, specs: Sequence[RuleSpec]) -> None:
+        self.rules = [s for s in specs if s.enabled]
+        keys: dict[str, list[tuple[int, int, str | None]]] = {}
+
+        def key(text: str, entry: tuple[int, int, str | None]) -> None:
+            folded = fold(text)
+            if folded:
+                keys.setdefault(folded, []).append(entry)
+
+        self.regex_set = re2.Set.SearchSet(_set_options())
+        self.regex_entries: list[tuple[int, int, Any]] = []
+        self.detectors: dict[int, detector_registry.Detector] = {}
+        for index, rule in enumerate(self.rules):
+            for line in rule.phrases:
+                phrase, replacement = split_replacement(line)
+                key(phrase, (_PHRASE, index, replacement))
+            for exception in rule.exceptions:
+                key(exception, (_EXCEPTION, index, None))
+            for number, pattern in enumerate(rule.patterns, 1):
+                self._add_regex(pattern, (_REGEX, index), rule, number)
+            if rule.kind == "detector":
+                detector = detector_registry.get(rule.detector)
+                if detector is None:
+                    raise RuleError(f"{rule.code}: unknown detector {rule.detector!r}")
+                self.detectors[index] = detector
+                for trigger in detector.triggers:
+                    key(trigger, (_TRIGGER, index, None))
+                for number, pattern in enumerate(detector.trigger_patterns, 1):
+                    self._add_regex(pattern, (_TRIGGER, index), rule, number)
+        self.keys = list(keys)
+        self.key_entries = [
+            (
+                (1 if _ascii_word(k[0]) else 0) | (2 if _ascii_word(k[-1]) else 0),
+                tuple(keys[k]),
+            )
+            for k in self.keys
+        ]
+        self.automaton: Any = ahocorasick_rs.AhoCorasick(self.keys) if self.keys else None
+        self.has_regex = bool(self.regex_entries)
+        if self.has_regex:
+            self.regex_set.Compile()
+        self.phrase_count = len(keys)
+
+    def _add_regex(self, pattern: str, entry: tuple[int, int], rule: RuleSpec, number: int):
+        try:
+            compiled = compile_regex(pattern)
+            if self.regex_set.Add(pattern) != len(self.regex_entries):
+                raise RuleError("the expression set refused it")
+        except RuleError as error:
+            raise RuleError(f"{rule.code}: expression {number}: {error}") from None
+        self.regex_entries.append((entry[0], entry[1], compiled))
+
+    def screen(
+        self, text: str, context: GuardContext = NO_CONTEXT, *, language: str = "zh-hans"
+    ) -> Screening:
+        screening = Screening(text)
+        if not text:
+            return screening
+        norm = fold(text)
+        hits: list[tuple[int, int, int, str | None, bool]] = []
+        exceptions: dict[int, list[tuple[int, int]]] | None = None
+        triggered: set[int] | None = None
+        if self.automaton is not None:
+            size = len(norm)
+            key_entries = self.key_entries
+            for number, start, stop in self.automaton.find_matches_as_indexes(
+                norm, overlapping=True
+            ):
+                flags, entries = key_entries[number]
+                if flags and (
+                    (flags & 1 and start > 0 and _ascii_word(norm[start - 1]))
+                    or (flags & 2 and stop < size and _ascii_word(norm[stop]))
+                ):
+                    continue
+                for kind, index, replacement in entries:
+                    if kind == _PHRASE:
+                        hits.append((index, start, stop, replacement, True))
+                    elif kind == _EXCEPTION:
+                        if exceptions is None:
+                            exceptions = {}
+                        exceptions.setdefault(index, []).append((start, stop))
+                    else:
+                        if triggered is None:
+                            triggered = set()
+                        triggered.add(index)
+        if self.has_regex:
+            for number in self.regex_set.Match(norm) or ():
+                kind, index, compiled = self.regex_entries[number]
+                if kind == _TRIGGER:
+                    if triggered is None:
+                        triggered = set()
+                    triggered.add(index)
+                else:
+                    for match in compiled.finditer(norm):
+                        if match.end() > match.start():
+                            hits.append((index, match.start(), match.end(), None, True))
+        if triggered:
+            for index in sorted(triggered):
+                detector = self.detectors[index]
+                sure = context.facts or not detector.needs_facts
+                for hit in detector.run(text, norm, context):
+                    hits.append((index, hit.start, hit.end, hit.suggestion, sure and hit.certain))
+        if not hits:
+            return screening
+        screening.findings = self._findings(hits, exceptions, language)
+        return screening
+
+    def _findings(self, hits, exceptions, language: str) -> list[Finding]:
+        hits.sort(key=lambda h: (h[1], -(h[2] - h[1]), h[0]))
+        findings: list[Finding] = []
+        last_end: dict[int, int] = {}
+        for index, start, stop, replacement, certain in hits:
+            if exceptions and index in exceptions:
+                if any(a <= start and stop <= b for a, b in exceptions[index]):
+                    continue
+            if last_end.get(index, -1) > start:
+                continue  # overlaps a longer hit of the same rule
+            last_end[index] = stop
+            rule = self.rules[index]
+            severity = rule.severity
+            if severity == "block" and not certain:
+                severity = "warn"  # judged on defaults, not facts: never blocks
+            findings.append(
+                Finding(
+                    rule=rule.code,
+                    family=rule.family,
+                    severity=severity,
+                    start=start,
+                    end=stop,
+                    message=rule.explanation_for(language),
+                    suggestion=replacement or rule.suggestion or None,
+                    points=rule.penalty_points,
+                    platform_rule=rule.platform_rule,
+                    rule_id=rule.id,
+                )
+            )
+        return findings
+
+
+def _set_options():
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = MAX_PROGRAM_BYTES * 4
+    return options
+
+
+def validate(spec: RuleSpec, context: GuardContext = NO_CONTEXT) -> list[str]:
+    """Problems with one rule, each a sentence: bad fields, expressions RE2
+    cannot run, and examples that do not behave (every `examples_match` must
+    be found by this rule, no `examples_pass` may be)."""
+    problems: list[str] = []
+    if spec.severity not in SEVERITIES:
+        problems.append(f"severity must be one of {', '.join(SEVERITIES)}")
+    if spec.kind not in KINDS:
+        problems.append(f"kind must be one of {', '.join(KINDS)}")
+    if spec.kind == "phrases" and not spec.phrases:
+        problems.append("a phrase rule needs at least one phrase")
+    if spec.kind == "regex" and not spec.patterns:
+        problems.append("a regular-expression rule needs at least one expression")
+    if spec.kind == "detector" and detector_registry.get(spec.detector) is None:
+        problems.append(
+            f"unknown detector {spec.detector!r}; known: {', '.join(detector_registry.names())}"
+        )
+    for number, pattern in enumerate(spec.patterns, 1):
+        try:
+            compile_regex(pattern)
+        except RuleError as error:
+            problems.append(f"expression {number} ({pattern[:60]}): {error}")
+    if problems:
+        return problems
+    from dataclasses import replace
+
+    guard = Guard([replace(spec, enabled=True)])
+    for example in spec.examples_match:
+        if not guard.screen(example, context).findings:
+            problems.append(f"example that must match does not: {example}")
+    for example in spec.examples_pass:
+        if guard.screen(example, context).findings:
+            problems.append(f"example that must pass matches: {example}")
+    return problems

@@ -1,0 +1,44 @@
+"""Fold a message for matching without moving any character: lower case,
+full-width ASCII to half-width, traditional Chinese to simplified (character
+by character, from OpenCC's table). The folded text has the same length as
+the original, so a span found in one is a span in the other."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[int, str], re.Pattern[str]]:
+    import opencc
+
+    chars = [chr(c) for c in range(0x3400, 0xA000)]
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    table: dict[int, str] = {}
+    if len(converted) == len(chars):
+        table = {ord(a): b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
+    # Full-width letters, digits and the few signs rules are written with
+    # (％ ＋ － ．). Full-width punctuation (，。！？：) is what Chinese text is
+    # made of: it stays, or nearly every message would need folding.
+    for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)):
+        for code in range(start, end + 1):
+            table[code] = chr(code - 0xFEE0).lower()
+    for code in (0xFF05, 0xFF0B, 0xFF0D, 0xFF0E):
+        table[code] = chr(code - 0xFEE0)
+    pattern = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(table)) + "]")
+    return table, pattern
+
+
+def fold(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a rare letter whose lower case is longer (İ)
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    table, needs = _tables()
+    if needs.search(lowered) is None:
+        return lowered
+    return lowered.translate(table)
+
+
+def warm() -> None:
+    _tables()

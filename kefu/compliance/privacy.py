@@ -1,0 +1,362 @@
+"""Buyers' phone numbers, ID numbers and street addresses in free text: where
+they are (`find_pii`) and how staff see them (`mask_text`: 138****5678).
+
+Pure functions, no database. `mask_text` runs on every customer message shown
+to an agent, so a text without a digit returns after one cheap search; the
+expensive expressions only run on texts that have digits.
+
+What is deliberately *not* buyer data: a digit run inside a longer run of
+digits or letters (order and tracking numbers), a number right after
+订单号 / 运单号 / order no. / tracking, values already masked (138****5678),
+prices and decimals, and place names without a street and number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PHONE = "phone"
+ID_NUMBER = "id_number"
+ADDRESS = "address"
+KINDS = (PHONE, ID_NUMBER, ADDRESS)
+
+MASK = "****"
+
+
+@dataclass(frozen=True, slots=True)
+class Pii:
+    kind: str
+    start: int
+    end: int
+
+
+# --- digit runs: phones and ID numbers ---------------------------------------------
+
+# A match may not touch another digit, a Latin letter or a mask character:
+# "SF1381234567890" and "138****5678" hold no phone number.
+_ALNUM = r"0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_BEFORE = rf"(?<![{_ALNUM}*＊¥￥$])(?<!\d[.．])"
+_AFTER = rf"(?![{_ALNUM}*＊])(?![.．]\d)"
+_SEP = r"[ \u00a0\u3000\-－]?"
+
+_DIGITS = re.compile(
+    # The leading class lets the engine skip quickly to where a number can start.
+    r"(?=[0-9+(（])"
+    + _BEFORE
+    + r"(?:"
+    # Mobile: 1[3-9]x xxxx xxxx, optionally after +86 / 0086 / (+86) / "86 ".
+    + r"(?P<mobile>(?:(?:[+＋]|00)86"
+    + _SEP
+    + r"|[(（][+＋]?86[)）]"
+    + _SEP
+    + r"|86[ \-])?"
+    + r"1[3-9]\d"
+    + _SEP
+    + r"\d{4}"
+    + _SEP
+    + r"\d{4})"
+    # Landline with its area code: 010 and 02x have 8-digit numbers, the rest 7-8.
+    + r"|(?P<landline>(?:[(（]0\d{2,3}[)）]"
+    + _SEP
+    + r"\d{7,8}"
+    + r"|0(?:10|2\d)"
+    + _SEP
+    + r"\d{4}"
+    + _SEP
+    + r"\d{4}"
+    + r"|0[3-9]\d{2}"
+    + _SEP
+    + r"\d{3,4}"
+    + _SEP
+    + r"\d{4}))"
+    # Resident ID: 18 characters (last may be X), or the old 15 digits.
+    + r"|(?P<id18>\d{6}[ ]?\d{8}[ ]?\d{3}[\dXx])"
+    + r"|(?P<id15>\d{15})"
+    + r")"
+    + _AFTER
+)
+
+# A number that follows one of these (and at most a little filler) is the
+# shop's order or tracking number, not the buyer's phone.
+_ORDER_CONTEXT = re.compile(
+    r"(?:订单|单号|运单|快递单|物流单|包裹|order|tracking|waybill|parcel"
+    r"|(?<!phone )(?<!mobile )(?<!tel )(?<!cell )(?<!contact )\bno\.?|\#)"
+    r"\s*(?:号码|编号|号|id|number|num\.?|no\.?|\#)?\s*(?:是|为|:|：)?\s*$",
+    re.IGNORECASE,
+)
+_CONTEXT_CHARS = 24
+_CONTEXT_WORDS = re.compile(
+    r"订单|单号|运单|快递单|物流单|包裹|order|tracking|waybill|parcel|no|#", re.I
+)
+# Full-width digits and plus sign, read as ASCII (same length, so same offsets).
+_FULLWIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+_HAS_FULLWIDTH = re.compile("[０-９]")
+
+# Province-level codes that open a resident ID (GB 2260).
+_PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    if not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return not (month == 2 and day == 29 and not leap)
+
+
+def id_checksum(first17: str) -> str:
+    """The GB 11643 check character of an ID number's first 17 digits."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def valid_id_number(value: str) -> bool:
+    """An 18-character ID with a valid region, birth date and checksum, or a
+    15-digit old ID with a valid region and birth date."""
+    value = value.replace(" ", "").upper()
+    if len(value) == 18:
+        if not value[:17].isdigit() or value[:2] not in _PROVINCE_CODES:
+            return False
+        year, month, day = int(value[6:10]), int(value[10:12]), int(value[12:14])
+        if not 1900 <= year <= 2099 or not _valid_date(year, month, day):
+            return False
+        return id_checksum(value[:17]) == value[17]
+    if len(value) == 15 and value.isdigit() and value[:2] in _PROVINCE_CODES:
+        return _valid_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
+    return False
+
+
+# --- street addresses -----------------------------------------------------------------
+
+_PROVINCE_SUFFIXES = "省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
+_PROVINCES = (
+    "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北"
+    "|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门"
+)
+# Chinese characters that can be part of a place name: not the little words
+# around one ("我的地址是…", "寄到…"), so a match starts at the place itself.
+_NAME = "[^\\W\\d_A-Za-z的是在到往寄送住址我你您他她请帮给与及或改为]"
+_CN_NUMBER = "[一二三四五六七八九十百零〇两]"
+# Simplified and traditional forms (號, 樓, 棟, 單元, 層).
+_UNIT = "(?:号楼|號樓|号院|號院|号|號|栋|棟|幢|座|单元|單元|楼|樓|层|層|室|户|戶|组|組|弄|期)"
+_NUMBER_BLOCK = (
+    rf"\s*\d+(?:[-－]\d+)*\s*{_UNIT}"
+    rf"(?:\s*(?:\d+|{_CN_NUMBER}+)(?:[-－]\d+)*\s*{_UNIT})*"
+    rf"(?:\s*\d{{1,5}}(?!\d))?"
+)
+_STREET_WORDS = "大街|大道|路|街|巷|胡同|弄|村"
+# A long road's section: 人民南路四段27号.
+_SECTION = rf"(?:(?:\d+|{_CN_NUMBER}+)段)?"
+_ESTATE_WORDS = "小区|花园|公寓|大厦|广场|家园|新村|公馆|大楼|中心|苑|府|城|园"
+_ESTATE = rf"(?:{_NAME}|[A-Za-z]){{2,12}}?(?:{_ESTATE_WORDS})"
+# After an estate name a bare "3号" is as likely a date (天猫商城3号发货), so
+# its number needs a building unit, or the 3-201 form of building and room.
+_ESTATE_BLOCK = (
+    rf"\s*(?:\d+\s*(?:号楼|号院|栋|幢|座|单元|期)(?:{_NUMBER_BLOCK})?(?:\s*\d{{1,5}}(?!\d))?"
+    r"|\d{1,3}[-－](?:\d{1,2}[-－])?\d{3,4}(?!\d))"
+)
+_CHINESE_ADDRESS = (
+    rf"(?=(?:{_NAME}|[A-Za-z]))"
+    rf"(?P<keep>(?:(?:{_PROVINCES})(?:{_PROVINCE_SUFFIXES})?[ \u3000]?)?"
+    rf"(?:{_NAME}{{1,6}}?(?:市|自治州|地区|盟)[ \u3000]?){{0,2}}"
+    rf"(?:{_NAME}{{1,6}}?(?:新区|区|區|县|縣|旗)[ \u3000]?)?)"
+    rf"(?:{_NAME}{{1,6}}?(?:镇|鎮|乡|鄉|街道)[ \u3000]?)?"
+    rf"(?:{_NAME}{{2,12}}?(?:{_STREET_WORDS}){_SECTION}(?:{_NUMBER_BLOCK})"
+    rf"(?:\s*{_ESTATE}(?:{_ESTATE_BLOCK})?)?"
+    rf"|{_ESTATE}{_ESTATE_BLOCK})"
+)
+_ENGLISH_ADDRESS = (
+    r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][A-Za-z'.-]*\s+){1,4}"
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl)\b\.?"
+    r"(?:,?\s*(?:Apt|Apartment|Suite|Unit|Flat|Room|\#)\.?\s*[0-9A-Za-z-]+)?"
+)
+_CHINESE = re.compile(_CHINESE_ADDRESS)
+_ENGLISH = re.compile(_ENGLISH_ADDRESS)
+# Where a Chinese address must be: a street or estate word, then a number.
+# The full expression only runs in a window around each of these.
+_CHINESE_CORE = re.compile(rf"(?:{_STREET_WORDS}|{_ESTATE_WORDS}){_SECTION}\s*\d")
+# An address right after these is the shop's own (where returns go), not a buyer's.
+_SHOP_ADDRESS_CONTEXT = re.compile(
+    r"(?:退货|退回|寄回|退换货?|换货|售后|返厂|return)\s*(?:地址|address|请寄|寄)?\s*"
+    r"(?:到|往|至|to)?\s*[:：是为]?\s*$",
+    re.IGNORECASE,
+)
+_NAME_RUN = re.compile(rf"(?:{_NAME}|[A-Za-z])(?:{_NAME}|[A-Za-z]|[ \u3000])*")
+_ENGLISH_HINT = re.compile(r"\d[A-Za-z]?\s+[A-Z][a-z]")
+_WINDOW_BEFORE = 40
+_WINDOW_AFTER = 60
+
+_HAS_DIGIT = re.compile(r"\d")
+
+# Cheap patterns (RE2-compatible) that every finding of a kind contains, for
+# callers that prefilter before calling `find_pii` (the guard's detectors).
+_D = "[0-9０-９]"
+_S = "[ \u00a0\u3000\\-－]?"
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    PHONE: (
+        rf"[1１][3-9３-９]{_D}{_S}{_D}{{4}}{_S}{_D}{{4}}",
+        rf"[0０]{_D}{{2,3}}[)）]?{_S}{_D}{{3,4}}{_S}{_D}{{4}}",
+    ),
+    ID_NUMBER: (rf"{_D}{{6}} ?{_D}{{8}}", rf"{_D}{{15}}"),
+    ADDRESS: (
+        rf"(?:{_STREET_WORDS}|{_ESTATE_WORDS}){_SECTION}\s*\d",
+        r"\d[A-Za-z]?\s+[A-Z][a-z]",
+    ),
+}
+
+
+# --- finding ----------------------------------------------------------------------
+
+
+def _order_number(text: str, start: int) -> bool:
+    low = max(0, start - _CONTEXT_CHARS)
+    if _CONTEXT_WORDS.search(text, low, start) is None:
+        return False
+    return _ORDER_CONTEXT.search(text, low, start) is not None
+
+
+def _digit_hits(text: str) -> list[Pii]:
+    hits = []
+    for match in _DIGITS.finditer(text):
+        start, end = match.span()
+        if match.lastgroup in ("id18", "id15"):
+            if not valid_id_number(match.group()):
+                continue
+            kind = ID_NUMBER
+        else:
+            kind = PHONE
+        if _order_number(text, start):
+            continue
+        hits.append(Pii(kind, start, end))
+    return hits
+
+
+def _shop_address(text: str, start: int) -> bool:
+    return _SHOP_ADDRESS_CONTEXT.search(text, max(0, start - _CONTEXT_CHARS), start) is not None
+
+
+def _address(start: int, end: int, text: str) -> Pii:
+    # Trailing spaces belong to the sentence, not the address.
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Pii(ADDRESS, start, end)
+
+
+def _address_hits(text: str) -> list[Pii]:
+    hits = []
+    covered = 0
+    for core in _CHINESE_CORE.finditer(text):
+        keyword = core.start()
+        if keyword < covered:
+            continue
+        # The address starts in the run of name characters that ends with the
+        # street word: try its positions left to right, the first match wins.
+        run_start = keyword
+        for run in _NAME_RUN.finditer(text, max(covered, keyword - _WINDOW_BEFORE), keyword + 1):
+            run_start = run.start()
+        high = min(len(text), core.end() + _WINDOW_AFTER)
+        for position in range(run_start, keyword):
+            match = _CHINESE.match(text, position, high)
+            if match is not None and match.end() > keyword:
+                if not _shop_address(text, match.start()):
+                    hits.append(_address(match.start(), match.end(), text))
+                covered = match.end()
+                break
+    if _ENGLISH_HINT.search(text) is not None:
+        hits.extend(
+            _address(m.start(), m.end(), text)
+            for m in _ENGLISH.finditer(text)
+            if not _shop_address(text, m.start())
+        )
+    return hits
+
+
+def find_pii(text: str) -> list[Pii]:
+    """Phone numbers, ID numbers and street addresses in `text`, in order, as
+    character offsets into `text` itself; never two overlapping."""
+    if not text or _HAS_DIGIT.search(text) is None:
+        return []
+    scan = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
+    hits = _digit_hits(scan)
+    addresses = _address_hits(text)
+    if addresses:
+        hits.extend(addresses)
+        if len(hits) > 1:
+            hits.sort(key=lambda p: (p.start, p.start - p.end))
+            kept: list[Pii] = []
+            for hit in hits:
+                if kept and hit.start < kept[-1].end:
+                    continue
+                kept.append(hit)
+            hits = kept
+    return hits
+
+
+# --- masking ----------------------------------------------------------------------
+
+
+def _mask_phone(value: str) -> str:
+    digits = "".join(c for c in value if c.isdigit())
+    if digits.startswith("0") and not digits.startswith("0086"):
+        # Landline: keep the area code and the last four digits.
+        area = 3 if digits[1:2] in ("1", "2") else 4
+        return f"{digits[:area]}-{MASK}{digits[-4:]}"
+    if len(digits) > 11 and digits[-11] == "1":
+        prefix = "+86 " if digits[:-11].endswith("86") else ""
+        digits = digits[-11:]
+        return f"{prefix}{digits[:3]}{MASK}{digits[-4:]}"
+    if len(digits) >= 8:
+        return f"{digits[:3]}{MASK}{digits[-4:]}"
+    return MASK
+
+
+def _mask_id(value: str) -> str:
+    compact = value.replace(" ", "")
+    if len(compact) <= 10:
+        return MASK
+    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:]
+
+
+def _mask_address(value: str) -> str:
+    match = _CHINESE.match(value.strip())
+    keep = match.group("keep") if match is not None else ""
+    return f"{keep}{MASK}"
+
+
+def mask(value: str, kind: str) -> str:
+    """A single value as staff see it: 138****5678, 110101********123X,
+    浙江省杭州市西湖区****."""
+    value = value.translate(_FULLWIDTH)
+    if kind == PHONE:
+        return _mask_phone(value)
+    if kind == ID_NUMBER:
+        return _mask_id(value)
+    if kind == ADDRESS:
+        return _mask_address(value)
+    raise ValueError(f"unknown kind of personal data: {kind!r}")
+
+
+def mask_text(text: str) -> str:
+    """`text` with every phone number, ID number and street address masked;
+    `text` itself (the same object) when there is none."""
+    hits = find_pii(text)
+    if not hits:
+        return text
+    parts = []
+    position = 0
+    for hit in hits:
+        parts.append(text[position : hit.start])
+        parts.append(mask(text[hit.start : hit.end], hit.kind))
+        position = hit.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def has_pii(text: str) -> bool:
+    return bool(find_pii(text))

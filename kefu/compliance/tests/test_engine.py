@@ -1,0 +1,187 @@
+"""The guard engine on small inline rule sets (no database)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from kefu.compliance.guard.context import GuardContext, OrderFacts
+from kefu.compliance.guard.engine import Guard, RuleError, RuleSpec, compile_regex, validate
+from kefu.compliance.guard.normalize import fold
+
+
+def rule(**fields) -> RuleSpec:
+    base = {"code": "r", "family": "custom", "kind": "phrases", "severity": "warn"}
+    base["explanation"] = "说明"
+    base["explanation_en"] = "why"
+    base.update(fields)
+    return RuleSpec.from_mapping(base)
+
+
+def found(guard: Guard, text: str, context: GuardContext | None = None) -> list[tuple]:
+    screening = guard.screen(text, context or GuardContext())
+    return [(f.rule, f.severity, text[f.start : f.end]) for f in screening.findings]
+
+
+DANGER = rule(
+    code="danger",
+    family="danger_phrase",
+    phrases=["这不是我的责任 => 我会帮您联系相关部门", "not my problem => let me help"],
+)
+ABSOLUTE = rule(
+    code="absolute",
+    family="absolute_claim",
+    phrases=["第一", "一定", "最低价", "100%", "best"],
+    exceptions=["第一次", "第一时间", "不一定", "100%棉"],
+)
+WECHAT = rule(
+    code="wechat",
+    family="off_platform",
+    kind="regex",
+    severity="block",
+    patterns=[r"加\s*(?:我)?\s*(?:微信|vx|v信)"],
+)
+
+
+def test_fold_keeps_every_character_in_place():
+    for text in ["這不是我的責任", "ＡＢＣ１２３，加我ＶＸ", "Hello WORLD", "普通文本"]:
+        assert len(fold(text)) == len(text)
+    assert fold("這不是我的責任") == "这不是我的责任"
+    assert fold("ＡＢＣ１２３") == "abc123"
+
+
+def test_phrases_with_replacement_and_spans_in_the_original_text():
+    guard = Guard([DANGER])
+    text = "亲，這不是我的責任哦"
+    screening = guard.screen(text)
+    [finding] = screening.findings
+    assert text[finding.start : finding.end] == "這不是我的責任"
+    assert finding.suggestion == "我会帮您联系相关部门"
+    assert finding.severity == "warn" and not screening.blocked
+
+
+def test_english_phrases_match_whole_words_case_insensitively():
+    guard = Guard([DANGER, ABSOLUTE])
+    assert found(guard, "Sorry, NOT MY PROBLEM.") == [("danger", "warn", "NOT MY PROBLEM")]
+    assert found(guard, "our bestseller") == []  # "best" inside a word
+    assert found(guard, "the best one") == [("absolute", "warn", "best")]
+
+
+def test_exceptions_let_factual_uses_pass():
+    guard = Guard([ABSOLUTE])
+    assert found(guard, "您是第一次购买吗？我们第一时间处理") == []
+    assert found(guard, "不一定哦") == []
+    assert found(guard, "面料是100%棉的") == []
+    assert found(guard, "全网最低价，销量第一，一定满意") == [
+        ("absolute", "warn", "最低价"),
+        ("absolute", "warn", "第一"),
+        ("absolute", "warn", "一定"),
+    ]
+
+
+def test_regex_rules_block_and_full_width_is_folded():
+    guard = Guard([WECHAT, ABSOLUTE])
+    screening = guard.screen("加我ＶＸ详聊")
+    assert screening.blocked
+    assert [(f.rule, "加我ＶＸ详聊"[f.start : f.end]) for f in screening.findings] == [
+        ("wechat", "加我ＶＸ")
+    ]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"(a+)\1", r"foo(?=bar)", r"(?<!x)y", "(" * 10, "x" * 600],
+)
+def test_expressions_re2_cannot_run_are_refused_at_compile(pattern):
+    with pytest.raises(RuleError):
+        compile_regex(pattern)
+    assert validate(rule(kind="regex", patterns=[pattern]))
+
+
+def test_a_catastrophic_backtracking_pattern_runs_in_linear_time():
+    guard = Guard([rule(kind="regex", patterns=[r"(a+)+$"])])
+    # Exponential for a backtracking engine; RE2 answers at once.
+    assert found(guard, "a" * 5000 + "!") == []
+
+
+def test_validate_checks_the_rules_own_examples():
+    good = rule(
+        phrases=["滚"], examples_match=["你滚吧"], examples_pass=["滚筒洗衣机"], exceptions=["滚筒"]
+    )
+    assert validate(good) == []
+    bad = rule(phrases=["滚"], examples_match=["没有"], examples_pass=["滚筒洗衣机"])
+    problems = validate(bad)
+    assert any("must match" in p for p in problems)
+    assert any("must pass" in p for p in problems)
+    assert validate(rule(kind="detector", detector="nope"))
+    assert validate(rule(severity="fatal"))
+
+
+def test_explanations_in_the_agents_language():
+    guard = Guard([DANGER])
+    assert guard.screen("这不是我的责任", language="en").findings[0].message == "why"
+    assert guard.screen("这不是我的责任", language="zh-hans").findings[0].message == "说明"
+
+
+# --- Detectors --------------------------------------------------------------------------
+
+
+def detector_rule(name: str) -> RuleSpec:
+    return rule(code=name, family=name, kind="detector", detector=name, severity="block")
+
+
+SHOP = GuardContext(facts=True, free_shipping="mainland", agent_level="junior")
+
+
+def test_free_shipping_refusal_blocks_only_when_the_shop_advertises_it():
+    guard = Guard([detector_rule("free_shipping")])
+    text = "亲，到西藏要加运费的，不能包邮"
+    assert {s for _r, s, _t in found(guard, text, SHOP)} == {"block"}
+    # Without facts: reported, never blocking.
+    assert {s for _r, s, _t in found(guard, text)} == {"warn"}
+    none = GuardContext(facts=True, free_shipping="none")
+    assert found(guard, text, none) == []
+    assert found(guard, "新疆西藏也包邮的亲，不用加运费", SHOP) == []
+    assert found(guard, "不能包邮的是海外地址", SHOP) == []  # no remote region named
+
+
+def test_shipping_promises_past_the_shops_limit():
+    guard = Guard([detector_rule("shipping_promise")])
+    assert found(guard, "这款要15天后才能发货", SHOP) == [
+        ("shipping_promise", "block", "15天后才能发货")
+    ]
+    assert found(guard, "下个月才发哦", SHOP)
+    assert found(guard, "3天内发货", SHOP) == []
+    assert found(guard, "48小时内发货", SHOP) == []
+    assert found(guard, "4天后发货", GuardContext(facts=True, ship_within_hours=120)) == []
+    assert found(guard, "we ship within 10 days", SHOP)
+
+
+def test_concessions_beyond_the_agents_authority():
+    guard = Guard([detector_rule("authority")])
+    assert found(guard, "给您打五折", SHOP) == [("authority", "block", "给您打五折")]
+    assert found(guard, "给您打九五折", SHOP) == []  # 5 % off: within a junior's 5 %
+    assert found(guard, "补偿您200元", SHOP)
+    assert found(guard, "补偿您5元", SHOP) == []
+    senior = GuardContext(facts=True, agent_level="advanced")
+    assert found(guard, "给您打八五折", senior) == []
+    assert found(guard, "不打折的亲", SHOP) == []
+    # A discount in yuan is judged against the order's paid amount.
+    order = GuardContext(facts=True, order=OrderFacts(paid=Decimal("1000")))
+    assert found(guard, "给您优惠30元", order) == []
+    assert found(guard, "给您优惠300元", order)
+
+
+def test_invoices_that_differ_from_the_order():
+    guard = Guard([detector_rule("invoice")])
+    order = OrderFacts(paid=Decimal("100"), categories=("化妆品",))
+    facts = GuardContext(facts=True, order=order)
+    assert found(guard, "可以给您开500元的发票", facts)[0][1] == "block"
+    assert found(guard, "按实际金额开100元的发票", facts) == []
+    assert found(guard, "可以开成文具发票", facts)
+    assert found(guard, "发票内容可以随便写", facts)
+    # Without the order: reported as a warning only.
+    assert {s for _r, s, _t in found(guard, "可以给您开500元的发票")} == {"warn"}
+    assert found(guard, "开发票要加6个点", facts)[0][1] == "block"
+    assert found(guard, "发票按您实际支付的金额开具", facts) == []
