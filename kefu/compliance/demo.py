@@ -1,5 +1,5 @@
-"""The demo shop's compliance setup: the shipped rules, free shipping to all
-of mainland China advertised (so refusing it for 新疆/西藏 is blocked)."""
+"""The demo shop's compliance setup: the shipped rules; free shipping to
+mainland China except 新疆 and 西藏, as its knowledge base says."""
 
 from __future__ import annotations
 
@@ -8,7 +8,5 @@ from kefu.compliance.models import ComplianceSettings, FreeShipping
 
 
 def load_compliance_demo(shop) -> ComplianceSettings:
-    settings = actions.ensure_settings(shop)
-    if settings.free_shipping != FreeShipping.MAINLAND:
-        settings = actions.save_settings(None, shop, {"free_shipping": FreeShipping.MAINLAND})
-    return settings
+    wanted = {"free_shipping": FreeShipping.EXCEPT_REMOTE, "remote_regions": ["新疆", "西藏"]}
+    return actions.save_settings(None, shop, wanted)

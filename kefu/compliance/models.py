@@ -42,6 +42,7 @@ class FreeShipping(models.TextChoices):
     UNKNOWN = "unknown", _("Not set")
     NONE = "none", _("No free shipping advertised")
     MAINLAND = "mainland", _("Free shipping to all of mainland China (remote regions included)")
+    EXCEPT_REMOTE = "except_remote", _("Free shipping except the remote regions listed")
 
 
 def default_remote_regions() -> list[str]:
@@ -67,7 +68,7 @@ class ComplianceSettings(models.Model):
     )
     free_shipping = models.CharField(
         _("free shipping advertised"),
-        max_length=10,
+        max_length=16,
         choices=FreeShipping.choices,
         default=FreeShipping.UNKNOWN,
     )

@@ -31,7 +31,7 @@ class OrderFacts:
 @dataclass(frozen=True)
 class GuardContext:
     facts: bool = False
-    free_shipping: str = "unknown"  # unknown | none | mainland
+    free_shipping: str = "unknown"  # unknown | none | mainland | except_remote
     remote_regions: tuple[str, ...] = DEFAULT_REMOTE_REGIONS
     ship_within_hours: int = 72
     authority_limits: Mapping[str, Mapping[str, Any]] = field(

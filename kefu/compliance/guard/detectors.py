@@ -81,7 +81,9 @@ def number(token: str) -> float | None:
 
 def _negated(norm: str, start: int) -> bool:
     before = norm[max(0, start - 4) : start]
-    return any(word in before for word in ("不", "没", "无需", "无须", "not ", "no ", "never "))
+    return any(
+        word in before for word in ("不", "没", "无需", "无须", "无法", "not ", "no ", "never ")
+    )
 
 
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
@@ -187,7 +189,11 @@ def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
         else:
             hits.append(Hit(match.start(), match.end(), certain=False))
     if guess:
-        hits += [Hit(m.start(), m.end(), certain=False) for m in _INFLATE.finditer(norm)]
+        hits += [
+            Hit(m.start(), m.end(), certain=False)
+            for m in _INFLATE.finditer(norm)
+            if not _clause_negated(norm, m.start()) and not _negated(norm, m.start())
+        ]
     for match in _INVOICE_OTHER_GOODS.finditer(norm):
         goods, kind = match.group(1), match.group(2)
         if kind in _TYPE_STOPWORDS or goods in kind or kind in goods:
@@ -239,6 +245,8 @@ _DISCOUNT_WORDS = {"立减", "减免", "减", "便宜", "少收", "优惠", "降
 _DISCOUNT_WORDS |= {"discount"}
 # A shop-wide promotion ("全场九折", "会员日") is the shop's offer, not the agent's.
 _PROMOTION = ("全场", "全店", "活动", "会员日", "大促", "店铺", "官方", "双十一", "618")
+# "每满300元减30元": the shop's full-reduction promotion.
+_FULL_REDUCTION = re.compile(r"满\s*\d+\s*(?:元|块)?\s*$")
 _CN_ZHE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -273,7 +281,7 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
     for match in _AMOUNT.finditer(norm):
         word = match.group(1) or match.group(3) or match.group(6)
         amount = float(match.group(2) or match.group(4) or match.group(5))
-        if _negated(norm, match.start()) or re.search(r"满\s*\d+\s*$", norm[: match.start()]):
+        if _negated(norm, match.start()) or _FULL_REDUCTION.search(norm, 0, match.start()):
             continue  # "满300减30": the shop's promotion
         if word in _DISCOUNT_WORDS and paid:
             over = amount / float(paid) * 100 > max_discount + 1e-9
@@ -312,7 +320,11 @@ _SHIP_NEXT = re.compile(
 _EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _EN_NUMBERS |= {"eight": 8, "nine": 9, "ten": 10, "a few": 3, "several": 4, "a couple of": 2}
 _EN_NUM = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|several|a couple of)"
-_EN_SHIP = r"(?:ship|dispatch|send|sent|deliver|post)\w*"
+# Verbs only: "we pay the shipping", "delivery fee" are not promises.
+_EN_SHIP = (
+    r"(?:ship|ships|shipped|dispatch|dispatches|dispatched|send|sent|deliver|delivered"
+    r"|post|posted)\b"
+)
 _EN_WORDS = r"(?:[\w'’]+\s+){0,8}?"
 _SHIP_EN = re.compile(
     rf"\b{_EN_SHIP}\s+{_EN_WORDS}{_EN_NUM}\s+(day|week|hour|month)s?\b"
@@ -320,8 +332,8 @@ _SHIP_EN = re.compile(
 )
 _HOURS = {"天": 24, "日": 24, "工作日": 24, "个工作日": 24, "小时": 1, "周": 168, "星期": 168}
 _HOURS |= {"礼拜": 168, "个月": 720, "月": 720, "day": 24, "week": 168, "hour": 1, "month": 720}
-# Pre-sale items ship on the date their page promises.
-_PRESALE = ("预售", "pre-order", "preorder", "pre-sale", "presale")
+# Pre-sale and made-to-order items ship on the date their page promises.
+_PRESALE = ("预售", "定制", "订做", "pre-order", "preorder", "pre-sale", "presale", "made to order")
 
 
 def _en_number(token: str) -> float | None:
@@ -381,18 +393,37 @@ _REGIONS_EN = {"新疆": "xinjiang", "西藏": "tibet", "青海": "qinghai", "�
 _REGIONS_EN |= {"宁夏": "ningxia", "甘肃": "gansu", "海南": "hainan"}
 
 
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+# Who pays for sending goods back is the after-sales policy, not free shipping.
+_RETURN_CONTEXT = ("退货", "退回", "寄回", "来回", "换货", "退换", "return", "send it back")
+
+
+def _sentence(norm: str, start: int, end: int) -> str:
+    low = 0
+    for match in _SENTENCE_END.finditer(norm, 0, start):
+        low = match.end()
+    high = _SENTENCE_END.search(norm, end)
+    return norm[low : high.start() if high else len(norm)]
+
+
 def _free_shipping(text: str, norm: str, context: GuardContext) -> list[Hit]:
-    if context.facts and context.free_shipping == "none":
-        return []
+    if context.facts and context.free_shipping in ("none", "except_remote"):
+        return []  # nothing advertised for the remote regions: asking them to pay is fine
     regions = [r for r in context.remote_regions if r] + [
         _REGIONS_EN[r] for r in context.remote_regions if r in _REGIONS_EN
     ]
-    if not any(region in norm for region in regions) and "偏远" not in norm and "边远" not in norm:
+    regions += ["偏远", "边远", "remote"]
+    if not any(region in norm for region in regions):
         return []
     certain = context.facts and context.free_shipping == "mainland"
     hits = []
     for match in _REFUSAL.finditer(norm):
         if _clause_negated(norm, match.start()):
+            continue
+        sentence = _sentence(norm, match.start(), match.end())
+        if not any(region in sentence for region in regions):
+            continue
+        if any(word in sentence for word in _RETURN_CONTEXT):
             continue
         hits.append(Hit(match.start(), match.end(), certain=certain))
     return hits

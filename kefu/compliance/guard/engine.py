@@ -35,6 +35,52 @@ MAX_PROGRAM_BYTES = 8 << 20
 
 _PHRASE, _EXCEPTION, _TRIGGER, _REGEX = range(4)
 
+# Families whose violation is an offer or a request ("加我微信", "好评返现",
+# "手续费您来付"): said in the negative it is the reassurance the courseware
+# asks for ("我们不会让您私下转账", "我们不提供好评返现"), so a match whose
+# clause opens with a negation passes.
+NEGATABLE_FAMILIES = frozenset({"off_platform", "review_bribe", "card_fee"})
+_NEGATIONS = (
+    "不会",
+    "不能",
+    "不可以",
+    "不要",
+    "不提供",
+    "不做",
+    "不支持",
+    "不接受",
+    "不收",
+    "没有",
+    "禁止",
+    "严禁",
+    "切勿",
+    "请勿",
+    "拒绝",
+    "不得",
+    "从不",
+    "绝不",
+    "won't",
+    "will not",
+    "don't",
+    "do not",
+    "never",
+    "cannot",
+    "can't",
+    "not ",
+)
+_CLAUSE_MARKS = "，。！？；,.!?;\n"
+
+
+def negated_clause(norm: str, start: int, limit: int = 64) -> bool:
+    """Whether the clause holding `start` says no before it."""
+    low = max(0, start - limit)
+    before = norm[low:start]
+    for mark in _CLAUSE_MARKS:
+        cut = before.rfind(mark)
+        if cut >= 0:
+            before = before[cut + 1 :]
+    return any(word in before for word in _NEGATIONS)
+
 
 class RuleError(ValueError):
     """A rule that cannot be compiled; the message names the rule and line."""
@@ -178,6 +224,9 @@ class Guard:
 
     def __init__(self, specs: Sequence[RuleSpec]) -> None:
         self.rules = [s for s in specs if s.enabled]
+        self.negatable = frozenset(
+            i for i, rule in enumerate(self.rules) if rule.family in NEGATABLE_FAMILIES
+        )
         keys: dict[str, list[tuple[int, int, str | None]]] = {}
 
         def key(text: str, entry: tuple[int, int, str | None]) -> None:
@@ -280,10 +329,10 @@ class Guard:
                     hits.append((index, hit.start, hit.end, hit.suggestion, sure and hit.certain))
         if not hits:
             return screening
-        screening.findings = self._findings(hits, exceptions, language)
+        screening.findings = self._findings(hits, exceptions, language, norm)
         return screening
 
-    def _findings(self, hits, exceptions, language: str) -> list[Finding]:
+    def _findings(self, hits, exceptions, language: str, norm: str) -> list[Finding]:
         hits.sort(key=lambda h: (h[1], -(h[2] - h[1]), h[0]))
         findings: list[Finding] = []
         last_end: dict[int, int] = {}
@@ -293,6 +342,8 @@ class Guard:
                     continue
             if last_end.get(index, -1) > start:
                 continue  # overlaps a longer hit of the same rule
+            if index in self.negatable and negated_clause(norm, start):
+                continue
             last_end[index] = stop
             rule = self.rules[index]
             severity = rule.severity

@@ -69,7 +69,7 @@ def test_findings_while_typing_replace_and_block(new_page):
 def test_override_goes_to_the_supervisor_and_then_the_buyer(new_page):
     agent, buyer = start_chat(new_page)
     composer = agent.locator("#composer-text")
-    text = "新疆的话需要补10元运费，不能包邮"
+    text = "您加我微信，我发您实拍视频"
     composer.fill(text)
     expect(agent.locator("#guard-findings .guard-item.is-block").first).to_be_visible()
     agent.once("dialog", lambda dialog: dialog.accept("买家自己要求分开寄"))

@@ -185,3 +185,19 @@ def test_invoices_that_differ_from_the_order():
     assert {s for _r, s, _t in found(guard, "可以给您开500元的发票")} == {"warn"}
     assert found(guard, "开发票要加6个点", facts)[0][1] == "block"
     assert found(guard, "发票按您实际支付的金额开具", facts) == []
+
+
+def test_offers_said_in_the_negative_pass():
+    guard = Guard([WECHAT])
+    assert found(guard, "我们不会让您加微信私下交易哦") == []
+    assert found(guard, "好的，加我微信") == [("wechat", "block", "加我微信")]
+    assert found(guard, "不用在这里聊，加我微信") == [("wechat", "block", "加我微信")]
+
+
+def test_free_shipping_needs_the_region_in_the_same_sentence_and_not_returns():
+    guard = Guard([detector_rule("free_shipping")])
+    text = "寄回运费由您承担。新品我们包邮寄出（新疆、西藏除外）"
+    # The first sentence is about returns; the second refuses free shipping.
+    assert [t for _r, _s, t in found(guard, text, SHOP)] == ["除外"]
+    except_remote = GuardContext(facts=True, free_shipping="except_remote")
+    assert found(guard, text, except_remote) == []

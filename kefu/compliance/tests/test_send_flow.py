@@ -16,7 +16,7 @@ from kefu.tests import factories as f
 
 from .helpers import install_rules
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 
 @pytest.fixture

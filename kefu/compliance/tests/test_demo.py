@@ -1,0 +1,36 @@
+"""The demo shop's own knowledge base passes its compliance rules: the bot
+never hands off because of an answer the shop wrote, and agents inserting a
+quick reply see no finding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kefu.compliance import actions
+from kefu.compliance.demo import load_compliance_demo
+from kefu.tests import factories as f
+
+KB = Path(__file__).resolve().parents[2] / "knowledge" / "demo" / "kb.json"
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_knowledge_base_passes_the_demo_rules():
+    shop = f.make_shop(slug="demo")
+    settings = load_compliance_demo(shop)
+    assert settings.free_shipping == "except_remote"
+    kb = json.loads(KB.read_text("utf-8"))
+    texts = [faq["answer"] for faq in kb["faqs"]]
+    texts += [reply["text"] for reply in kb["quick_replies"]]
+    texts += [script["text"] for script in kb["scripts"]]
+    flagged = {}
+    for text in texts:
+        screening = actions.screen_outgoing(text, shop_id=shop.id, agent_level="junior")
+        if screening.findings:
+            flagged[text[:40]] = [(f.rule, text[f.start : f.end]) for f in screening.findings]
+    assert flagged == {}
+    # The same shop blocks what its rules forbid.
+    assert actions.screen_outgoing("加我微信详聊", shop_id=shop.id).blocked
