@@ -79,27 +79,7 @@ def audit_entries(
     return rows.order_by("-at", "-id")
 
 
-def search_audit(
-    user,
-    *,
-    shop_id: int | None = None,
-    actor: int | str | None = None,
-    action: str | None = None,
-    customer_id: int | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-    q: str = "",
-    limit: int = 100,
-) -> list[AuditLog]:
-    """`audit_entries`, at most `limit` rows (1–500)."""
-    rows = audit_entries(
-        user,
-        shop_id=shop_id,
-        actor=actor,
-        action=action,
-        customer_id=customer_id,
-        since=since,
-        until=until,
-        q=q,
-    )
+def search_audit(user, *, limit: int = 100, **filters) -> list[AuditLog]:
+    """`audit_entries` with the same filters, at most `limit` rows (1–500)."""
+    rows = audit_entries(user, **filters)
     return list(rows[: max(1, min(limit, MAX_LIMIT))])

@@ -27,19 +27,24 @@ MIN_RECALL = 0.9
 MAX_FP = 0.1
 
 
-def run_guard_check(path: Path) -> list[dict]:
-    """`kefu guard check --format jsonl PATH` in a process of its own (no database)."""
+def guard_check(path: Path, fmt: str = "jsonl") -> subprocess.CompletedProcess:
+    """`kefu guard check --format FMT PATH` in a process of its own, with a
+    database URL that cannot be opened: no database is needed."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kefu.settings.dev"}
     env["KEFU_DATABASE_URL"] = "sqlite:////nonexistent/dir/never-opened.sqlite3"
-    out = subprocess.run(
-        [sys.executable, "-m", "kefu", "guard", "check", "--format", "jsonl", str(path)],
+    return subprocess.run(
+        [sys.executable, "-m", "kefu", "guard", "check", "--format", fmt, str(path)],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
-        check=True,
-    ).stdout
-    return [json.loads(line) for line in out.splitlines()]
+    )
+
+
+def run_guard_check(path: Path, fmt: str = "jsonl") -> list[dict]:
+    done = guard_check(path, fmt)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 def scores(path: Path) -> dict[str, dict]:
@@ -112,14 +117,7 @@ def test_guard_check_reports_bad_lines_and_keeps_order(tmp_path):
     path.write_text(
         '{"text": "加我微信"}\n{"text": 3}\nnot json\n\n{"text": "您好"}\n', encoding="utf-8"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kefu.settings.dev"}
-    done = subprocess.run(
-        [sys.executable, "-m", "kefu", "guard", "check", "--format", "jsonl", str(path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    done = guard_check(path)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert done.returncode == 1
     assert lines[0]["text"] == "加我微信" and lines[0]["findings"][0]["span"] == [0, 4]
@@ -129,20 +127,7 @@ def test_guard_check_reports_bad_lines_and_keeps_order(tmp_path):
     # Plain text (auto): spans are offsets into the original, traditional text.
     plain = tmp_path / "in.txt"
     plain.write_text("這不是我的責任\n", encoding="utf-8")
-    [line] = run_guard_check_text(plain)
+    [line] = run_guard_check(plain, "auto")
     finding = line["findings"][0]
     assert line["text"][finding["span"][0] : finding["span"][1]] == "這不是我的責任"
     assert finding["suggestion"]
-
-
-def run_guard_check_text(path: Path) -> list[dict]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kefu.settings.dev"}
-    out = subprocess.run(
-        [sys.executable, "-m", "kefu", "guard", "check", str(path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    ).stdout
-    return [json.loads(line) for line in out.splitlines()]
