@@ -96,3 +96,14 @@ def test_buyer_phone_is_masked_for_the_agent(new_page):
     expect(agent.locator(".msg-customer").filter(has_text="13812345678")).to_have_count(0)
     expect(agent.locator(".msg-reveal").last).to_be_visible()
     shot(agent, "masked-phone-en")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_supervisor_pages_in_both_languages(new_page, locale):
+    supervisor = login(new_page(locale=locale), "zhuguan")
+    supervisor.goto("/compliance/")
+    expect(supervisor.locator("h1")).to_have_text("合规" if locale == "zh-CN" else "Compliance")
+    shot(supervisor, f"compliance-{locale}")
+    supervisor.goto("/compliance/audit/")
+    expect(supervisor.locator("table, .empty").first).to_be_visible()
+    shot(supervisor, f"audit-{locale}")
