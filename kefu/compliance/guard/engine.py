@@ -14,6 +14,7 @@ character in place, so spans are offsets into the original text."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,24 +127,12 @@ class RuleSpec:
     @classmethod
     def from_model(cls, rule) -> RuleSpec:
         data = {name: getattr(rule, name) for name in cls.__dataclass_fields__ if name != "id"}
-        spec = cls.from_mapping(data)
-        return _replace_id(spec, rule.pk)
+        return cls.from_mapping({**data, "id": rule.pk})
 
     def explanation_for(self, language: str) -> str:
         if language.startswith("en") and self.explanation_en:
             return self.explanation_en
         return self.explanation
-
-    def title_for(self, language: str) -> str:
-        if language.startswith("en") and self.title_en:
-            return self.title_en
-        return self.title
-
-
-def _replace_id(spec: RuleSpec, pk: int | None) -> RuleSpec:
-    from dataclasses import replace
-
-    return replace(spec, id=pk)
 
 
 def lines(value: str | Iterable[str] | None) -> list[str]:
@@ -397,9 +386,7 @@ def validate(spec: RuleSpec, context: GuardContext = NO_CONTEXT) -> list[str]:
             problems.append(f"expression {number} ({pattern[:60]}): {error}")
     if problems:
         return problems
-    from dataclasses import replace
-
-    guard = Guard([replace(spec, enabled=True)])
+    guard = Guard([dataclasses.replace(spec, enabled=True)])
     for example in spec.examples_match:
         if not guard.screen(example, context).findings:
             problems.append(f"example that must match does not: {example}")

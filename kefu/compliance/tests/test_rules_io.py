@@ -140,3 +140,14 @@ def test_guard_check_command_with_a_shop(shop, tmp_path, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["text"] for line in lines] == ["加我微信", "您好"]
     assert lines[0]["findings"][0]["rule"] == "wechat" and lines[1]["findings"] == []
+
+
+def test_install_defaults_adds_only_missing_shipped_rules(shop, capsys):
+    from kefu.compliance.guard.defaults import default_specs
+
+    call_command("guard", "install-defaults", shop="warm-home")
+    codes = set(ComplianceRule.objects.filter(shop=shop).values_list("code", flat=True))
+    assert {s.code for s in default_specs()} | {"wechat", "danger"} == codes
+    assert f"{len(default_specs())} rule(s) added" in capsys.readouterr().out
+    call_command("guard", "install-defaults", shop="warm-home")
+    assert "0 rule(s) added" in capsys.readouterr().out

@@ -3,7 +3,10 @@
 Screens messages in bulk (a shop's scripts and quick replies before an
 import): one JSON line out per non-empty line in, in order, with spans as
 character offsets into the original text. Without --shop: the shipped
-default rules, no database needed."""
+default rules, no database needed.
+
+`kefu guard install-defaults [--shop SHOP]` copies shipped rules a shop does
+not have yet (after an upgrade); rules the shop has are left as it edited them."""
 
 from __future__ import annotations
 
@@ -30,8 +33,15 @@ class Command(BaseCommand):
         check.add_argument("--shop", help="the shop's slug (default: the shipped rules)")
         check.add_argument("--format", choices=("auto", "jsonl", "text"), default="auto")
         check.add_argument("--language", default="zh-hans", help="language of the explanations")
+        install = sub.add_parser(
+            "install-defaults", help="add the shipped rules a shop does not have yet"
+        )
+        install.add_argument("--shop", help="the shop's slug (default: every shop)")
 
     def handle(self, *args, **options) -> None:
+        if options["action"] == "install-defaults":
+            self.install_defaults(options["shop"])
+            return
         guard, context = default_guard(), NO_CONTEXT
         if options["shop"]:
             from kefu.compliance.actions import ensure_settings
@@ -83,6 +93,25 @@ class Command(BaseCommand):
                 stream.close()
         if failed:
             sys.exit(1)
+
+    def install_defaults(self, slug: str | None) -> None:
+        from kefu.compliance.actions import ensure_settings, install_default_rules
+
+        for shop in _shops(slug):
+            ensure_settings(shop)
+            added = install_default_rules(shop)
+            self.stdout.write(f"{shop.slug}: {added} rule(s) added")
+
+
+def _shops(slug: str | None):
+    from kefu.accounts.models import Shop
+
+    shops = Shop.objects.order_by("id")
+    if slug:
+        shops = shops.filter(slug=slug)
+        if not shops.exists():
+            raise CommandError(f"no shop with the slug {slug!r}")
+    return shops
 
 
 def _text_of(line: str, fmt: str) -> tuple[str, str | None]:
