@@ -16,7 +16,7 @@ from kefu.core.clock import Clock, system_clock
 from kefu.core.errors import ActionError, NotFound, PermissionDenied
 
 from .guard import registry
-from .guard.context import GuardContext, OrderFacts
+from .guard.context import OrderFacts
 from .guard.defaults import default_specs
 from .guard.engine import Finding, RuleSpec, Screening, validate
 from .models import (
@@ -61,18 +61,6 @@ class RuleInvalid(ActionError):
 # --- Screening -------------------------------------------------------------------
 
 
-def context_for(
-    shop_id: int, *, agent_level: str = "", order: OrderFacts | None = None
-) -> GuardContext:
-    base = registry.shop_guard(shop_id).context
-    changes: dict[str, Any] = {}
-    if agent_level:
-        changes["agent_level"] = agent_level
-    if order is not None:
-        changes["order"] = order
-    return dataclasses.replace(base, **changes) if changes else base
-
-
 def screen_outgoing(
     text: str,
     *,
@@ -81,11 +69,16 @@ def screen_outgoing(
     order: OrderFacts | None = None,
     language: str = "zh-hans",
 ) -> Screening:
-    """What the shop's rules find in a message about to be sent. Stores nothing."""
+    """What the shop's rules find in a message about to be sent, judged with
+    the shop's settings, the sender's level and the order when one is linked.
+    Stores nothing."""
     shop_guard = registry.shop_guard(shop_id)
-    context = shop_guard.context
-    if agent_level or order is not None:
-        context = context_for(shop_id, agent_level=agent_level, order=order)
+    changes: dict[str, Any] = {}
+    if agent_level:
+        changes["agent_level"] = agent_level
+    if order is not None:
+        changes["order"] = order
+    context = dataclasses.replace(shop_guard.context, **changes) if changes else shop_guard.context
     return shop_guard.guard.screen(text, context, language=language)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .context import GuardContext
+from .normalize import clause_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,24 +87,12 @@ def _negated(norm: str, start: int) -> bool:
     )
 
 
-_CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
-
-
-def clause_before(norm: str, start: int, limit: int = 16) -> str:
-    """The words before `start` in the same clause (at most `limit` chars)."""
-    low = max(0, start - limit)
-    cut = low
-    for match in _CLAUSE_END.finditer(norm, low, start):
-        cut = match.end()
-    return norm[cut:start]
-
-
 _NEGATORS = ("不会", "不用", "无需", "无须", "不需要", "不必", "免", "不收", "不加", "没有")
 _NEGATORS_EN = ("won't", "will not", "don't", "do not", "never", "no extra", "not charge")
 
 
 def _clause_negated(norm: str, start: int) -> bool:
-    before = clause_before(norm, start)
+    before = clause_before(norm, start, 16)
     return any(word in before for word in _NEGATORS + _NEGATORS_EN)
 
 
@@ -281,7 +270,7 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
         value = _zhe_value(match.group(1))
         if value is None or value >= 10 or _negated(norm, match.start()):
             continue
-        if any(word in clause_before(norm, match.start()) for word in _PROMOTION):
+        if any(word in clause_before(norm, match.start(), 16) for word in _PROMOTION):
             continue
         if 100 - value * 10 > max_discount + 1e-9:
             hits.append(Hit(match.start(), match.end()))

@@ -24,7 +24,7 @@ import re2
 
 from . import detectors as detector_registry
 from .context import NO_CONTEXT, GuardContext
-from .normalize import fold
+from .normalize import clause_before, fold
 
 SEVERITIES = ("block", "warn", "log")
 KINDS = ("phrases", "regex", "detector")
@@ -69,17 +69,11 @@ _NEGATIONS = (
     "can't",
     "not ",
 )
-_CLAUSE_MARKS = "，。！？；,.!?;\n"
 
 
 def negated_clause(norm: str, start: int, limit: int = 64) -> bool:
     """Whether the clause holding `start` says no before it."""
-    low = max(0, start - limit)
-    before = norm[low:start]
-    for mark in _CLAUSE_MARKS:
-        cut = before.rfind(mark)
-        if cut >= 0:
-            before = before[cut + 1 :]
+    before = clause_before(norm, start, limit)
     return any(word in before for word in _NEGATIONS)
 
 
@@ -255,7 +249,6 @@ class Guard:
         self.has_regex = bool(self.regex_entries)
         if self.has_regex:
             self.regex_set.Compile()
-        self.phrase_count = len(keys)
 
     def _add_regex(self, pattern: str, entry: tuple[int, int], rule: RuleSpec, number: int):
         try:

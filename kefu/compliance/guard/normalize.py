@@ -42,3 +42,15 @@ def fold(text: str) -> str:
 
 def warm() -> None:
     _tables()
+
+
+_CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
+
+
+def clause_before(norm: str, start: int, limit: int) -> str:
+    """The words before `start` in the same clause (at most `limit` chars)."""
+    low = max(0, start - limit)
+    cut = low
+    for match in _CLAUSE_END.finditer(norm, low, start):
+        cut = match.end()
+    return norm[cut:start]
