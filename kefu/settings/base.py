@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "kefu.knowledge",
     "kefu.bot",
     "kefu.compliance",
+    "kefu.commerce",
 ]
 
 MIDDLEWARE = [
