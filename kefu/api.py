@@ -80,6 +80,8 @@ def register_routers() -> None:
     from kefu.accounts.api import router as accounts_router
     from kefu.bot.api import router as bot_router
     from kefu.bot.api import widget_router as bot_widget_router
+    from kefu.commerce.api import router as commerce_router
+    from kefu.commerce.api_sync import router as commerce_sync_router
     from kefu.compliance.api import router as compliance_router
     from kefu.compliance.api_privacy import router as privacy_router
     from kefu.customers.api import router as customers_router
@@ -98,6 +100,8 @@ def register_routers() -> None:
     api.add_router("/widget/bot", bot_widget_router, tags=["widget"])
     api.add_router("/compliance", compliance_router, tags=["compliance"])
     api.add_router("/compliance", privacy_router, tags=["privacy"])
+    api.add_router("/commerce/sync", commerce_sync_router, tags=["commerce"])
+    api.add_router("/commerce", commerce_router, tags=["orders"])
 
 
 register_routers()

@@ -257,6 +257,9 @@ class AuditAction(models.TextChoices):
     PERMISSION = "permission", _("Changed permissions")
     EXPORT = "export", _("Exported data")
     RULE = "rule", _("Changed a compliance rule or setting")
+    ORDER_CHANGE = "order_change", _("Changed an order")
+    ORDER_APPROVAL = "order_approval", _("Decided an order change or concession")
+    CASE = "case", _("Changed an after-sales case")
 
 
 class AppendOnly(Exception):

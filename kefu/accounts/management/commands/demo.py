@@ -17,12 +17,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, bot=False, **options):
         from kefu.bot.demo import load_bot_demo
+        from kefu.commerce.demo import load_commerce_demo
         from kefu.compliance.demo import load_compliance_demo
         from kefu.knowledge.demo import load_demo_knowledge
 
         shop = load_demo()
         load_compliance_demo(shop)
         load_demo_knowledge(shop)
+        load_commerce_demo(shop)
         settings = load_bot_demo(shop, enable=bot)
         self.stdout.write(f"Demo shop: {shop.name}  /shop/{shop.slug}/")
         self.stdout.write(f"Help center: /help/{shop.slug}/")
