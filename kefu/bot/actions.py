@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kefu.bot.nlp.text import language_of
+from kefu.commerce import bot_answers
 from kefu.core.clock import Clock, system_clock
 from kefu.core.errors import ActionError, NotFound
 from kefu.customers.models import Tier
@@ -20,6 +21,7 @@ from kefu.realtime.publish import publish_on_commit
 
 from . import analysis as analysis_module
 from . import llm, queries
+from .analysis import INTENT_CONFIDENT
 from .models import BotSettings, BotTurn, Feedback, HandoffReason, Intent, Outcome
 from .policy import Decision, PastTurn, decide
 
@@ -114,7 +116,26 @@ def handle_customer_message(
         history=history,
     )
     reply, drafted = "", False
-    if decision.small_talk:
+    order_reply = None
+    if (
+        found.intent in bot_answers.ORDER_INTENTS
+        and found.intent_confidence >= INTENT_CONFIDENT
+        and (
+            decision.outcome == Outcome.ANSWERED or decision.reason == HandoffReason.LOW_CONFIDENCE
+        )
+    ):
+        # Orders are answered from the shop's data for a verified buyer, never
+        # from a generic FAQ, and anyone else goes to a person; "when do you
+        # ship?" with no order at all stays a pre-sales question for the FAQs.
+        about = bot_answers.answer(conversation, found.text, found.language, clock=clock)
+        order_reply = about.reply
+        if order_reply:
+            decision = Decision(Outcome.ANSWERED)
+        elif about.about_an_order or found.intent not in bot_answers.PRE_SALES_INTENTS:
+            decision = Decision(Outcome.HANDOFF, HandoffReason.INTENT)
+    if order_reply:
+        reply = order_reply
+    elif decision.small_talk:
         reply = small_talk_text(decision.small_talk, settings, found.language)
     elif decision.outcome == Outcome.ANSWERED:
         reply = found.hits[0].faq.answer
@@ -145,7 +166,11 @@ def handle_customer_message(
             intent_confidence=found.intent_confidence,
             sentiment=found.sentiment,
             angry=found.angry,
-            faq=found.hits[0].faq if found.hits and not decision.small_talk else None,
+            faq=(
+                found.hits[0].faq
+                if found.hits and not decision.small_talk and not order_reply
+                else None
+            ),
             confidence=found.top_confidence,
             outcome=decision.outcome,
             reason=decision.reason,
