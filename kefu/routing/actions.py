@@ -81,7 +81,12 @@ def route_conversation(
             _assign(conversation, profile, group, reason=kind, clock=clock)
             return conversation
     group = choose_group(
-        shop, first_text, tier=customer.tier, channel=conversation.channel, group_code=group_code
+        shop,
+        first_text,
+        tier=customer.tier,
+        channel=conversation.channel,
+        group_code=group_code,
+        customer_id=customer.id,
     )
     conversation.group = group
     profile = _pick_agent(group)

@@ -11,7 +11,7 @@ class SkillGroupAdmin(admin.ModelAdmin):
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "shop", "position", "group", "tier", "channel", "enabled")
+    list_display = ("name", "shop", "position", "group", "tier", "channel", "risk", "enabled")
     list_filter = ("shop", "enabled")
     list_editable = ("position", "enabled")
 

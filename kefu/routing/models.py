@@ -46,6 +46,11 @@ class RoutingRule(models.Model):
     pattern = models.CharField(_("regular expression"), max_length=300, blank=True)
     tier = models.CharField(_("customer tier"), max_length=10, blank=True)
     channel = models.CharField(_("channel"), max_length=20, blank=True)
+    risk = models.BooleanField(
+        _("customer on the risk list"),
+        default=False,
+        help_text=_("Only for customers on the shop's risk list (orders and after-sales)."),
+    )
     group = models.ForeignKey(SkillGroup, on_delete=models.CASCADE, verbose_name=_("group"))
     enabled = models.BooleanField(_("enabled"), default=True)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -27,10 +29,16 @@ def validate_pattern(pattern: str) -> None:
         ) from error
 
 
-def rule_matches(rule: RoutingRule, text: str, *, tier: str, channel: str) -> bool:
+def rule_matches(
+    rule: RoutingRule, text: str, *, tier: str, channel: str, risky: Callable[[], bool] = bool
+) -> bool:
+    """Every condition the rule gives holds; `risky()` (is the customer on the
+    shop's risk list?) is only asked when the rule has that condition."""
     if rule.tier and rule.tier != tier:
         return False
     if rule.channel and rule.channel != channel:
+        return False
+    if rule.risk and not risky():
         return False
     lowered = text.lower()
     keywords = keywords_of(rule)
@@ -42,16 +50,29 @@ def rule_matches(rule: RoutingRule, text: str, *, tier: str, channel: str) -> bo
                 return False
         except re.error:
             return False
-    return bool(keywords or rule.pattern or rule.tier or rule.channel)
+    return bool(keywords or rule.pattern or rule.tier or rule.channel or rule.risk)
 
 
-def choose_group(shop, text: str, *, tier: str, channel: str, group_code: str = "") -> SkillGroup:
+def choose_group(
+    shop,
+    text: str,
+    *,
+    tier: str,
+    channel: str,
+    group_code: str = "",
+    customer_id: int | None = None,
+) -> SkillGroup:
     """The first matching shop rule; else the group of the message's intent
     (given, or from the shop's trained classifier); else pre-sales."""
     from kefu.bot import queries as bot_queries
+    from kefu.commerce import queries as commerce_queries
+
+    @functools.cache
+    def risky() -> bool:
+        return customer_id is not None and commerce_queries.customer_has_risk(shop.id, customer_id)
 
     for rule in RoutingRule.objects.filter(shop=shop, enabled=True).select_related("group"):
-        if rule_matches(rule, text, tier=tier, channel=channel):
+        if rule_matches(rule, text, tier=tier, channel=channel, risky=risky):
             return rule.group
     code = group_code or bot_queries.group_code_for_text(shop, text) or GroupCode.PRE_SALES
     if code not in GroupCode.values:
