@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("kefu.knowledge.urls")),
     path("", include("kefu.bot.urls")),
     path("", include("kefu.compliance.urls")),
+    path("", include("kefu.commerce.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 def run_sweeps() -> dict:
     from kefu.accounts import actions as account_actions
     from kefu.bot import tasks as bot_tasks
+    from kefu.commerce import sweeps as commerce_sweeps
     from kefu.routing import tasks as routing_tasks
 
     return {
@@ -24,6 +25,10 @@ def run_sweeps() -> dict:
         ),
         "assigned_from_queue": routing_tasks.sweep_queues(),
         "quiet_bot_conversations_closed": bot_tasks.close_quiet_conversations(),
+        "late_shipment_tasks": commerce_sweeps.sweep_late_shipments(),
+        "payment_reminder_tasks": commerce_sweeps.sweep_payment_reminders(),
+        "stalled_parcel_tasks": commerce_sweeps.sweep_stalled_parcels(),
+        "invoice_due_tasks": commerce_sweeps.sweep_invoices_due(),
     }
 
 
