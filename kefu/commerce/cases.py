@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -34,7 +34,6 @@ from .models import (
     Order,
 )
 
-CENT = Decimal("0.01")
 MAX_CASE_ITEMS = 50
 
 
@@ -61,8 +60,8 @@ def policy_requests(
     requested_type: str | None,
     requested_at: dt.datetime,
 ) -> list[tuple]:
-    """One policy request per (item id, quantity): the returned units' share of
-    the line's paid amount (rounded half-up to 0.01) and their quantity."""
+    """One policy request per (item id, quantity returned): the line's paid
+    amount and quantity, and how many units this case is about."""
     zone = order.shop.time_zone
     items = {item.id: item for item in order.items.all()}
     requests = []
@@ -78,12 +77,12 @@ def policy_requests(
                 code="invalid",
             )
         seen.add(item_id)
-        paid = (item.paid_amount * quantity / item.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
         data = {
             "category": item.category,
             "flags": list(item.flags or []),
-            "paid": str(paid),
-            "quantity": quantity,
+            "paid": str(item.paid_amount),
+            "quantity": item.quantity,
+            "return_quantity": quantity,
             "ordered": _local_iso(order.ordered_at, zone),
             "delivered": _local_iso(order.delivered_at, zone),
             "requested": _local_iso(requested_at, zone),

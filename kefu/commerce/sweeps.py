@@ -223,6 +223,9 @@ def _unresolved(kind: str):
 # --- Payment reminders (催付) ---------------------------------------------------------
 
 
+REMINDER_MAX_AGE = dt.timedelta(days=3)
+
+
 def sweep_payment_reminders(clock: Clock = system_clock) -> dict[str, int]:
     """Unpaid orders older than the shop's N minutes become one reminder task
     each for the pre-sales group, only inside the shop's reminder hours (an
@@ -247,6 +250,9 @@ def sweep_payment_reminders(clock: Clock = system_clock) -> dict[str, int]:
             status=OrderStatus.PENDING_PAYMENT,
             paid_at__isnull=True,
             ordered_at__lte=cutoff,
+            # Marketplaces close unpaid orders after three days; older ones
+            # (e.g. a first import of old data) are not worth a reminder.
+            ordered_at__gte=now - REMINDER_MAX_AGE,
         ).only("id", "ordered_at", "total")
         for order in unpaid:
             tasks.append(

@@ -222,6 +222,12 @@ def test_unpaid_orders_older_than_n_minutes_get_one_reminder_each(shop, clock):
     assert WorkTask.objects.count() == 2
 
 
+def test_orders_unpaid_for_more_than_three_days_are_not_reminded(shop, clock):
+    now = clock.now()
+    unpaid_order(shop, now - dt.timedelta(days=3, minutes=1))
+    assert sweeps.sweep_payment_reminders(clock)["created"] == 0
+
+
 def test_no_reminder_at_night_in_the_shops_time_zone(shop):
     settings = CommerceSettings.objects.create(shop=shop, payment_reminder_after_minutes=30)
     # 22:30 in Shanghai = 14:30 UTC: outside 09:00-22:00.
