@@ -92,10 +92,13 @@ def late_shipment_rule(settings: CommerceSettings) -> tuple[Decimal, Decimal | N
     """(percent of the paid amount, cap in yuan or None for no cap): the seed's
     30 % capped at 500 unless the shop's after-sales policy overrides them
     (the same `policy` keys the after-sales policy engine reads)."""
-    policy = settings.policy or {}
-    percent = Decimal(str(policy.get("late_shipment_percent", DEFAULT_LATE_PERCENT)))
-    cap = policy.get("late_shipment_cap", DEFAULT_LATE_CAP)
-    return percent, None if cap is None else Decimal(str(cap))
+    from .policy import PolicyError, PolicySettings
+
+    try:
+        policy = PolicySettings.from_overrides(settings.policy or {})
+    except PolicyError:  # refused when saved; an old bad row falls back to the seed
+        policy = PolicySettings()
+    return policy.late_shipment_percent, policy.late_shipment_cap
 
 
 def late_compensation(paid_amount: Decimal, percent: Decimal, cap: Decimal | None) -> Decimal:
