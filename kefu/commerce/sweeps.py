@@ -37,8 +37,6 @@ from .models import (
 )
 
 DEFAULT_SHIP_WITHIN_HOURS = 72
-DEFAULT_LATE_PERCENT = Decimal(30)
-DEFAULT_LATE_CAP = Decimal(500)
 CENT = Decimal("0.01")
 
 # The group that works each queue (routing.models.GroupCode values).
