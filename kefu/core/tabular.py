@@ -119,8 +119,19 @@ class Importer:
     help: str = ""
     columns: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
+    max_rows: int = MAX_ROWS
+    # > 0: rows go to `import_rows` in batches of this size, each batch in one
+    # savepoint, instead of one `import_row` per row.
+    batch_size: int = 0
 
     def import_row(self, row: Row, context: ImportContext) -> Outcome:
+        raise NotImplementedError
+
+    def import_rows(
+        self, rows: list[Row], context: ImportContext
+    ) -> list[Outcome | list[RowError]]:
+        """One result per row, in order: its outcome, or why it was refused (then
+        nothing of it is stored)."""
         raise NotImplementedError
 
 
@@ -221,7 +232,7 @@ def _raw_rows(data: bytes, fmt: str) -> Iterable[tuple[int, list[str]]]:
         workbook.close()
 
 
-def read_table(data: bytes, name: str) -> tuple[list[str], list[Row]]:
+def read_table(data: bytes, name: str, max_rows: int = MAX_ROWS) -> tuple[list[str], list[Row]]:
     """The header (lowercased column names) and the non-empty rows."""
     fmt = format_of(name)
     header: list[str] | None = None
@@ -241,8 +252,8 @@ def read_table(data: bytes, name: str) -> tuple[list[str], list[Row]]:
             continue
         if not any(str(cell).strip() for cell in record):
             continue
-        if len(rows) >= MAX_ROWS:
-            raise TableError(_("Too many rows: at most %(limit)d.") % {"limit": MAX_ROWS})
+        if len(rows) >= max_rows:
+            raise TableError(_("Too many rows: at most %(limit)d.") % {"limit": max_rows})
         values = {column: (record[i] if i < len(record) else "") for i, column in enumerate(header)}
         values.pop("", None)
         rows.append(Row(line, values))
@@ -300,31 +311,56 @@ def run_import(
     """Import one file. Each row is saved in its own savepoint, so a refused row
     leaves nothing behind; with `atomic`, any refused row rolls everything back."""
     importer = get_importer(kind)
-    header, rows = read_table(data, name)
+    header, rows = read_table(data, name, importer.max_rows)
     _check_columns(importer, header)
     report = ImportReport(kind=kind, rows=len(rows))
     context = ImportContext(shop=shop, user=user)
     with transaction.atomic():
-        for done, row in enumerate(rows, start=1):
-            try:
-                with transaction.atomic():
-                    outcome = importer.import_row(row, context)
-            except RowRejected as error:
-                report.errors.append(RowError(row.line, error.column, error.reason))
-            except ActionError as error:
-                column = getattr(error, "field", "")
-                report.errors.append(
-                    RowError(row.line, column if column in header else "", error.message)
-                )
-            else:
-                setattr(report, outcome, getattr(report, outcome) + 1)
-            if progress and (done % progress_every == 0 or done == len(rows)):
-                progress(done, len(rows))
+        if importer.batch_size > 0:
+            _import_batches(importer, rows, context, report, progress, progress_every)
+        else:
+            _import_each(importer, rows, header, context, report, progress, progress_every)
         if atomic and report.errors:
             transaction.set_rollback(True)
             report.committed = False
             report.created = report.updated = report.unchanged = 0
     return report
+
+
+def _import_each(importer, rows, header, context, report, progress, progress_every) -> None:
+    for done, row in enumerate(rows, start=1):
+        try:
+            with transaction.atomic():
+                outcome = importer.import_row(row, context)
+        except RowRejected as error:
+            report.errors.append(RowError(row.line, error.column, error.reason))
+        except ActionError as error:
+            column = getattr(error, "field", "")
+            report.errors.append(
+                RowError(row.line, column if column in header else "", error.message)
+            )
+        else:
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        if progress and (done % progress_every == 0 or done == len(rows)):
+            progress(done, len(rows))
+
+
+def _import_batches(importer, rows, context, report, progress, progress_every) -> None:
+    size = importer.batch_size
+    reported = 0
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
+        with transaction.atomic():
+            results = importer.import_rows(batch, context)
+        for result in results:
+            if isinstance(result, list):
+                report.errors.extend(result)
+            else:
+                setattr(report, result, getattr(report, result) + 1)
+        done = start + len(batch)
+        if progress and (done // progress_every > reported // progress_every or done == len(rows)):
+            progress(done, len(rows))
+            reported = done
 
 
 # --- writing ---------------------------------------------------------------------------

@@ -1,0 +1,285 @@
+"""Back office for orders and after-sales, scoped to the shops the staff user
+supervises (superusers see all). Records are read-only here: orders arrive by
+import or the sync API, and every change an agent makes goes through
+`commerce.actions`, which audits it. Orders, items, payments and shipments
+offer “Import from a spreadsheet”, the same import as `kefu import`."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from kefu.accounts import queries as account_queries
+from kefu.accounts.models import Shop
+from kefu.core import tabular
+from kefu.knowledge.admin import ImportForm
+
+from .models import (
+    AfterSalesCase,
+    CaseItem,
+    CaseTransition,
+    CommerceSettings,
+    Compensation,
+    InvoiceRequest,
+    Order,
+    OrderChange,
+    OrderItem,
+    Payment,
+    Product,
+    RiskEntry,
+    Shipment,
+    TrackingEvent,
+    WorkTask,
+)
+
+
+def supervised_shop_ids(request) -> frozenset[int]:
+    if request.user.is_superuser:
+        return frozenset(Shop.objects.values_list("id", flat=True))
+    return account_queries.supervised_shop_ids(request.user)
+
+
+class ScopedReadOnlyAdmin(admin.ModelAdmin):
+    """Lists the records of the supervised shops; `shop_field` leads to the shop."""
+
+    shop_field = "shop_id"
+    import_kind = ""
+
+    def get_queryset(self, request):
+        scope = {f"{self.shop_field}__in": supervised_shop_ids(request)}
+        return super().get_queryset(request).filter(**scope)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @property
+    def change_list_template(self):  # type: ignore[override]
+        return "knowledge/admin/change_list_import.html" if self.import_kind else None
+
+    def get_urls(self):
+        urls = super().get_urls()
+        if not self.import_kind:
+            return urls
+        info = (self.model._meta.app_label, self.model._meta.model_name)
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="{}_{}_import".format(*info),
+            ),
+            *urls,
+        ]
+
+    def import_view(self, request):
+        shop_ids = supervised_shop_ids(request)
+        if not self.has_view_permission(request) or not shop_ids:
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None, shop_ids=shop_ids)
+        report = None
+        file_error = ""
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = tabular.run_import(
+                    self.import_kind,
+                    upload.read(),
+                    upload.name,
+                    shop=form.cleaned_data["shop"],
+                    user=request.user,
+                    atomic=form.cleaned_data["atomic"],
+                )
+            except tabular.TableError as error:
+                file_error = str(error)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import %(kind)s") % {"kind": self.model._meta.verbose_name_plural},
+            "form": form,
+            "report": report,
+            "file_error": file_error,
+            "columns": tabular.get_importer(self.import_kind).columns,
+        }
+        return TemplateResponse(request, "knowledge/admin/import.html", context)
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    can_delete = False
+    fields = ("external_id", "name", "spec", "quantity", "unit_price", "paid_amount", "flags")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ("external_id", "method", "amount", "status", "paid_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ScopedReadOnlyAdmin):
+    import_kind = "orders"
+    list_display = (
+        "external_id",
+        "shop",
+        "buyer_account",
+        "status",
+        "total",
+        "paid_amount",
+        "ordered_at",
+        "ship_by",
+        "shipped_at",
+        "source_updated_at",
+    )
+    list_filter = ("shop", "status")
+    search_fields = ("external_id", "buyer_account")
+    date_hierarchy = "ordered_at"
+    list_select_related = ("shop",)
+    inlines = [OrderItemInline, PaymentInline]
+
+
+@admin.register(OrderItem)
+class OrderItemAdmin(ScopedReadOnlyAdmin):
+    shop_field = "order__shop_id"
+    import_kind = "items"
+    list_display = ("external_id", "order", "name", "spec", "quantity", "paid_amount", "flags")
+    search_fields = ("external_id", "order__external_id", "name")
+    list_select_related = ("order",)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ScopedReadOnlyAdmin):
+    shop_field = "order__shop_id"
+    import_kind = "payments"
+    list_display = ("external_id", "order", "method", "amount", "status", "paid_at")
+    list_filter = ("status",)
+    search_fields = ("external_id", "order__external_id")
+    list_select_related = ("order",)
+
+
+class TrackingEventInline(admin.TabularInline):
+    model = TrackingEvent
+    extra = 0
+    can_delete = False
+    fields = ("occurred_at", "status", "location", "description")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ScopedReadOnlyAdmin):
+    shop_field = "order__shop_id"
+    import_kind = "shipments"
+    list_display = (
+        "tracking_number",
+        "courier",
+        "order",
+        "shipped_at",
+        "delivered_at",
+        "last_event_at",
+        "lost",
+    )
+    list_filter = ("courier", "lost")
+    search_fields = ("tracking_number", "order__external_id")
+    list_select_related = ("order",)
+    inlines = [TrackingEventInline]
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(ScopedReadOnlyAdmin):
+    shop_field = "shipment__order__shop_id"
+    list_display = ("shipment", "occurred_at", "status", "location", "description")
+    search_fields = ("shipment__tracking_number",)
+    list_select_related = ("shipment",)
+
+
+@admin.register(Product)
+class ProductAdmin(ScopedReadOnlyAdmin):
+    list_display = ("external_id", "name", "shop", "category", "flags", "usage_cycle_days")
+    list_filter = ("shop", "category")
+    search_fields = ("external_id", "name")
+
+
+@admin.register(OrderChange)
+class OrderChangeAdmin(ScopedReadOnlyAdmin):
+    shop_field = "order__shop_id"
+    list_display = ("order", "kind", "approval", "requested_by", "decided_by", "created_at")
+    list_filter = ("kind", "approval")
+    search_fields = ("order__external_id",)
+
+
+@admin.register(InvoiceRequest)
+class InvoiceRequestAdmin(ScopedReadOnlyAdmin):
+    shop_field = "order__shop_id"
+    list_display = ("order", "invoice_type", "title", "amount", "promised_by", "status")
+    list_filter = ("status",)
+    search_fields = ("order__external_id", "title")
+
+
+@admin.register(RiskEntry)
+class RiskEntryAdmin(ScopedReadOnlyAdmin):
+    list_display = ("buyer_account", "kind", "shop", "note", "created_by", "created_at")
+    list_filter = ("shop", "kind")
+    search_fields = ("buyer_account",)
+
+
+class CaseTransitionInline(admin.TabularInline):
+    model = CaseTransition
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CaseItemInline(CaseTransitionInline):
+    model = CaseItem  # type: ignore[assignment]
+
+
+@admin.register(AfterSalesCase)
+class AfterSalesCaseAdmin(ScopedReadOnlyAdmin):
+    list_display = ("id", "shop", "order", "case_type", "reason")
+    list_filter = ("shop", "case_type")
+    search_fields = ("order__external_id",)
+    inlines = [CaseItemInline, CaseTransitionInline]
+
+
+@admin.register(Compensation)
+class CompensationAdmin(ScopedReadOnlyAdmin):
+    list_display = ("id", "shop", "order", "kind")
+    list_filter = ("shop", "kind")
+    search_fields = ("order__external_id",)
+
+
+@admin.register(WorkTask)
+class WorkTaskAdmin(ScopedReadOnlyAdmin):
+    list_display = ("id", "shop", "kind", "status", "order")
+    list_filter = ("shop", "kind", "status")
+    search_fields = ("order__external_id",)
+
+
+@admin.register(CommerceSettings)
+class CommerceSettingsAdmin(ScopedReadOnlyAdmin):
+    list_display = ("shop",)

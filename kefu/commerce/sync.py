@@ -1,0 +1,947 @@
+"""The one upsert of a shop's orders, items, payments and shipment events, keyed
+by the shop's own ids; the spreadsheet import (`commerce/tabular.py`) and the
+JSON API (`commerce/api_sync.py`) both call it.
+
+A record is cleaned first (`prepare`: every field checked, datetimes without an
+offset read in the shop's time zone), then stored in batches (`store`): one
+query fetches the records that exist, new ones are inserted with one
+`executemany`, changed ones written with one `executemany` UPDATE. Precedence: the
+record with the later source `updated_at` wins; on a tie the later lifecycle
+state (orders, payments); otherwise the stored record stays, so a repeated or
+late delivery never undoes a newer state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from django.db import connection, models
+from django.utils.translation import gettext as _
+
+from kefu.customers.models import CustomerIdentity, IdentityKind
+
+from .models import (
+    PAYMENT_RANK,
+    PRODUCT_FLAGS,
+    STATUS_RANK,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Product,
+    Shipment,
+    TrackingEvent,
+)
+
+Outcome = Literal["created", "updated", "unchanged", "ignored_older"]
+KINDS = ("orders", "items", "payments", "shipments")
+BATCH_SIZE = 2000  # records per store() call from the import
+MAX_API_RECORDS = 1000
+MONEY_LIMIT = Decimal("10000000000")  # 12 digits, 2 after the point
+CENT = Decimal("0.01")
+
+ORDER_COLUMNS = (
+    "order_id",
+    "buyer_account",
+    "status",
+    "total",
+    "paid_amount",
+    "ordered_at",
+    "paid_at",
+    "ship_by",
+    "shipped_at",
+    "delivered_at",
+    "receiver_name",
+    "receiver_phone",
+    "receiver_address",
+    "invoice_type",
+    "invoice_title",
+    "invoice_tax_id",
+    "note",
+    "updated_at",
+)
+ITEM_COLUMNS = (
+    "order_id",
+    "item_id",
+    "product_id",
+    "name",
+    "spec",
+    "category",
+    "flags",
+    "quantity",
+    "unit_price",
+    "paid_amount",
+    "updated_at",
+)
+PAYMENT_COLUMNS = ("order_id", "payment_id", "method", "amount", "status", "paid_at", "updated_at")
+SHIPMENT_COLUMNS = (
+    "order_id",
+    "courier",
+    "tracking_number",
+    "shipped_at",
+    "delivered_at",
+    "event_time",
+    "event_status",
+    "event_location",
+    "event_description",
+    "updated_at",
+)
+COLUMNS = {
+    "orders": ORDER_COLUMNS,
+    "items": ITEM_COLUMNS,
+    "payments": PAYMENT_COLUMNS,
+    "shipments": SHIPMENT_COLUMNS,
+}
+# Columns a file must have; other columns may be left out, and then existing
+# records keep that field (new records take its default).
+REQUIRED = {
+    "orders": ("order_id", "updated_at"),
+    "items": ("order_id", "item_id", "updated_at"),
+    "payments": ("order_id", "payment_id", "updated_at"),
+    "shipments": ("order_id", "courier", "tracking_number", "updated_at"),
+}
+# Fields a record must fill when it creates the record.
+REQUIRED_FOR_NEW = {
+    "orders": ("buyer_account", "ordered_at"),
+    "items": ("name",),
+    "payments": ("amount",),
+    "shipments": (),
+}
+
+_TEXT_LIMITS = {
+    "order_id": 64,
+    "item_id": 64,
+    "payment_id": 64,
+    "product_id": 64,
+    "buyer_account": 255,
+    "receiver_name": 120,
+    "receiver_phone": 40,
+    "receiver_address": 400,
+    "invoice_type": 40,
+    "invoice_title": 200,
+    "invoice_tax_id": 40,
+    "note": 4000,
+    "name": 200,
+    "spec": 200,
+    "category": 64,
+    "method": 40,
+    "courier": 40,
+    "tracking_number": 64,
+    "event_status": 40,
+    "event_location": 120,
+    "event_description": 400,
+}
+_TIMES = frozenset(
+    ("ordered_at", "paid_at", "ship_by", "shipped_at", "delivered_at", "event_time", "updated_at")
+)
+_MONEY = frozenset(("total", "paid_amount", "unit_price", "amount"))
+_KEYS = frozenset(("order_id", "item_id", "payment_id", "courier", "tracking_number", "updated_at"))
+
+
+class Invalid(Exception):
+    """A record refused; `errors` holds (field, reason) pairs ("" = the record)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(reason for _field, reason in errors))
+        self.errors = errors
+
+
+Record = dict[str, Any]
+
+
+# --- cleaning ------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    raise ValueError
+
+
+def parse_time(value: object, zone: dt.tzinfo) -> dt.datetime | None:
+    """ISO-8601; without an offset, the shop's time zone. Stored in UTC."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        text = _text(value)
+        if not text:
+            return None
+        moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(dt.UTC)
+
+
+def parse_money(value: object) -> Decimal | None:
+    text = _text(value).replace(",", "")
+    if not text:
+        return None
+    amount = Decimal(text)
+    if not amount.is_finite() or amount < 0 or amount >= MONEY_LIMIT:
+        raise ValueError
+    cents = amount.quantize(CENT)
+    if cents != amount:
+        raise ValueError
+    return cents
+
+
+def parse_flags(value: object) -> list[str]:
+    if isinstance(value, list | tuple):
+        items = [_text(item).lower() for item in value]
+    else:
+        items = [item.strip().lower() for item in _text(value).replace("，", ",").split(",")]
+    flags = [item for item in items if item]
+    unknown = [flag for flag in flags if flag not in PRODUCT_FLAGS]
+    if unknown:
+        raise ValueError(", ".join(unknown))
+    return sorted(set(flags), key=PRODUCT_FLAGS.index)
+
+
+def _field_error(field: str, value: object) -> str:
+    if field in _TIMES:
+        return _("Not a date and time (ISO-8601, e.g. 2024-05-01T10:30:00+08:00).")
+    if field in _MONEY:
+        return _("Not an amount: use a number ≥ 0 with at most 2 decimals, e.g. 59.90.")
+    if field == "quantity":
+        return _("The quantity must be a whole number from 1.")
+    if field == "flags":
+        return _("Unknown flags: %(flags)s. Known flags: %(known)s.") % {
+            "flags": value,
+            "known": ", ".join(PRODUCT_FLAGS),
+        }
+    return _("Not a text value.")
+
+
+def _parse_quantity(value: object, zone: dt.tzinfo) -> int | None:
+    text = _text(value)
+    if not text:
+        return None
+    quantity = int(text)
+    if not 1 <= quantity <= 1_000_000:
+        raise ValueError
+    return quantity
+
+
+def _parser(field: str) -> Callable[[object, dt.tzinfo], object]:
+    if field in _TIMES:
+        return parse_time
+    if field in _MONEY:
+        return lambda value, zone: parse_money(value)
+    if field == "flags":
+        return lambda value, zone: parse_flags(value)
+    if field == "quantity":
+        return _parse_quantity
+    return lambda value, zone: value.strip() if type(value) is str else _text(value)
+
+
+def _empty(field: str) -> object:
+    if field in _TIMES or field in _MONEY or field == "quantity":
+        return None
+    return [] if field == "flags" else ""
+
+
+_PARSERS = {
+    kind: [(field, _parser(field), _TEXT_LIMITS.get(field, 0), _empty(field)) for field in columns]
+    for kind, columns in COLUMNS.items()
+}
+_COLUMN_SETS = {kind: frozenset(columns) for kind, columns in COLUMNS.items()}
+
+
+def prepare(kind: str, values: Mapping[str, object], zone: dt.tzinfo) -> Record:
+    """A clean record of `kind` from one row or JSON object; raises Invalid
+    naming every bad field. Fields absent from `values` are absent from the result."""
+    errors: list[tuple[str, str]] = []
+    record: Record = {}
+    known = _COLUMN_SETS[kind]
+    for key in values:
+        if key not in known:
+            errors.append((str(key), _("Unknown field.")))
+    for field, parse, limit, empty in _PARSERS[kind]:
+        if field not in values:
+            continue
+        raw = values[field]
+        if raw == "" or raw is None:
+            record[field] = [] if field == "flags" else empty
+            continue
+        try:
+            value = parse(raw, zone)
+        except (ValueError, TypeError, InvalidOperation, OverflowError) as error:
+            errors.append((field, _field_error(field, error.args[0] if error.args else raw)))
+            continue
+        if limit and len(value) > limit:  # type: ignore[arg-type]
+            errors.append((field, _("Too long: at most %(limit)d characters.") % {"limit": limit}))
+            continue
+        record[field] = value
+    for field in REQUIRED[kind]:
+        if not record.get(field) and not any(name == field for name, _reason in errors):
+            errors.append((field, _("Required.")))
+    status = record.get("status")
+    if status and kind == "orders" and status not in STATUS_RANK:
+        errors.append(("status", _choices_error(OrderStatus.values)))
+    if status and kind == "payments" and status not in PAYMENT_RANK:
+        errors.append(("status", _choices_error(PaymentStatus.values)))
+    if kind == "shipments" and bool(record.get("event_time")) != bool(record.get("event_status")):
+        missing = "event_status" if record.get("event_time") else "event_time"
+        errors.append((missing, _("A tracking event needs both event_time and event_status.")))
+    if errors:
+        raise Invalid(errors)
+    return record
+
+
+def _choices_error(choices: Iterable[str]) -> str:
+    return _("Unknown status. Use one of: %(choices)s.") % {"choices": ", ".join(choices)}
+
+
+def identity(kind: str, record: Record) -> tuple:
+    """What makes two records the same one (within a shop)."""
+    if kind == "orders":
+        return ("order", record["order_id"])
+    if kind == "items":
+        return ("item", record["order_id"], record["item_id"])
+    if kind == "payments":
+        return ("payment", record["order_id"], record["payment_id"])
+    return (
+        "event",
+        record["order_id"],
+        record["courier"],
+        record["tracking_number"],
+        record.get("event_time"),
+        record.get("event_status"),
+    )
+
+
+IDENTITY_FIELD = {
+    "orders": "order_id",
+    "items": "item_id",
+    "payments": "payment_id",
+    "shipments": "event_time",
+}
+
+
+def shop_zone(shop) -> dt.tzinfo:
+    return ZoneInfo(shop.time_zone)
+
+
+# --- precedence ------------------------------------------------------------------------
+
+
+def precedence(
+    stored_at: dt.datetime | None, stored_rank: int, incoming_at: dt.datetime, incoming_rank: int
+) -> Literal["newer", "same", "older"]:
+    """Later source `updated_at` wins; on a tie the later lifecycle rank."""
+    if stored_at is None or incoming_at > stored_at:
+        return "newer"
+    if incoming_at < stored_at:
+        return "older"
+    if incoming_rank > stored_rank:
+        return "newer"
+    return "same" if incoming_rank == stored_rank else "older"
+
+
+def _apply(instance: models.Model, changes: Mapping[str, object]) -> list[str]:
+    """Set the changed attributes; returns their names."""
+    changed = []
+    for name, value in changes.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _converters(fields: Sequence[models.Field]) -> list[Callable[[Any], Any] | None]:
+    """How the ORM adapts each field's value for the driver (None: as it is)."""
+    ops = connection.ops
+    converters: list[Callable[[Any], Any] | None] = []
+    # SQLite keeps naive UTC text; the values here are UTC already (`parse_time`).
+    utc_text = connection.vendor == "sqlite" and connection.timezone == dt.UTC
+    for field in fields:
+        internal = field.get_internal_type()
+        if internal == "DateTimeField" and utc_text:
+            converters.append(_sqlite_datetime)
+        elif internal == "DateTimeField":
+            converters.append(ops.adapt_datetimefield_value)
+        elif internal == "DecimalField":
+            converters.append(functools.partial(_decimal, field))
+        elif internal == "JSONField":
+            converters.append(functools.partial(_json, field))
+        else:
+            converters.append(None)
+    return converters
+
+
+def _decimal(field: Any, value: Decimal) -> Any:
+    return connection.ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
+
+
+def _json(field: Any, value: object) -> Any:
+    return connection.ops.adapt_json_value(value, field.encoder)
+
+
+def _sqlite_datetime(value: dt.datetime) -> Any:
+    if value.tzinfo is dt.UTC:
+        return str(value.replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _insert(model: type[models.Model], rows: Sequence[Mapping[str, object]]) -> None:
+    """INSERT rows (dicts by attribute name; absent fields take their default)
+    with one executemany, values adapted as the ORM adapts them."""
+    if not rows:
+        return
+    fields: list[Any] = [field for field in model._meta.concrete_fields if not field.primary_key]
+    converters = _converters(fields)
+    defaults = {field.attname: field.get_default() for field in fields}
+    names = [field.attname for field in fields]
+    params: list[list[Any]] = []
+    for row in rows:
+        values: list[Any] = []
+        for name, convert in zip(names, converters, strict=True):
+            value = row[name] if name in row else defaults.get(name)
+            values.append(convert(value) if convert is not None and value is not None else value)
+        params.append(values)
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(field.column) for field in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _update(instances: Sequence[models.Model], names: Iterable[str]) -> None:
+    """UPDATE these attributes of these rows by primary key, one executemany
+    (`bulk_update` builds a CASE per field and row, far slower for thousands)."""
+    if not instances:
+        return
+    meta = instances[0]._meta
+    fields: list[Any] = [meta.get_field(name) for name in sorted(set(names))]
+    converters = _converters(fields)
+    params = []
+    for instance in instances:
+        values = []
+        for field, convert in zip(fields, converters, strict=True):
+            value = getattr(instance, field.attname)
+            values.append(convert(value) if convert is not None and value is not None else value)
+        values.append(instance.pk)
+        params.append(values)
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(meta.db_table),
+        ", ".join(f"{quote(field.column)} = %s" for field in fields),
+        quote(meta.pk.column),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _order_ids(shop, external_ids: Iterable[str]) -> dict[str, int]:
+    wanted = list(set(external_ids))
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted, 5000):
+        found.update(
+            Order.objects.filter(shop=shop, external_id__in=chunk).values_list("external_id", "id")
+        )
+    return found
+
+
+def _unknown_order(order_id: str) -> Invalid:
+    return Invalid(
+        [
+            (
+                "order_id",
+                _("This shop has no order “%(order)s”: import the orders first.")
+                % {"order": order_id},
+            )
+        ]
+    )
+
+
+# --- orders ----------------------------------------------------------------------------
+
+_ORDER_FIELDS = {  # record field → model attribute
+    "buyer_account": "buyer_account",
+    "status": "status",
+    "total": "total",
+    "paid_amount": "paid_amount",
+    "ordered_at": "ordered_at",
+    "paid_at": "paid_at",
+    "ship_by": "ship_by",
+    "shipped_at": "shipped_at",
+    "delivered_at": "delivered_at",
+    "receiver_name": "receiver_name",
+    "receiver_phone": "receiver_phone",
+    "receiver_address": "receiver_address",
+    "invoice_type": "invoice_type",
+    "invoice_title": "invoice_title",
+    "invoice_tax_id": "invoice_tax_id",
+    "note": "note",
+    "updated_at": "source_updated_at",
+}
+
+
+def _missing_for_new(kind: str, record: Record) -> Invalid | None:
+    missing = [field for field in REQUIRED_FOR_NEW[kind] if not record.get(field)]
+    if missing:
+        return Invalid([(field, _("Required for a new record.")) for field in missing])
+    return None
+
+
+def _customers_by_account(shop, accounts: Iterable[str]) -> dict[str, int]:
+    wanted = list({account for account in accounts if account})
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted, 5000):
+        found.update(
+            CustomerIdentity.objects.filter(
+                shop=shop, kind=IdentityKind.MARKETPLACE, value__in=chunk
+            ).values_list("value", "customer_id")
+        )
+    return found
+
+
+def _store_orders(shop, records: Sequence[Record], now: dt.datetime) -> list[Outcome | Invalid]:
+    existing = {
+        order.external_id: order
+        for order in Order.objects.select_for_update().filter(
+            shop=shop, external_id__in=[record["order_id"] for record in records]
+        )
+    }
+    customers = _customers_by_account(shop, (r.get("buyer_account", "") for r in records))
+    results: list[Outcome | Invalid] = []
+    new_rows = []
+    changed: dict[int, Order] = {}
+    changed_fields: set[str] = set()
+    for record in records:
+        order = existing.get(record["order_id"])
+        fields = {_ORDER_FIELDS[k]: v for k, v in record.items() if k in _ORDER_FIELDS}
+        for name in ("total", "paid_amount"):
+            if name in fields and fields[name] is None:
+                fields[name] = Decimal("0.00")
+        for name in ("receiver_name", "receiver_phone", "receiver_address", "note"):
+            if name in fields and fields[name] is None:
+                fields[name] = ""
+        for name in ("status", "buyer_account", "ordered_at"):
+            if not fields.get(name):
+                fields.pop(name, None)
+        if order is None:
+            problem = _missing_for_new("orders", record)
+            if problem:
+                results.append(problem)
+                continue
+            fields.setdefault("status", OrderStatus.PENDING_PAYMENT)
+            fields["customer_id"] = customers.get(record["buyer_account"])
+            new_rows.append(
+                {
+                    **fields,
+                    "shop_id": shop.id,
+                    "external_id": record["order_id"],
+                    "updated_at": now,
+                }
+            )
+            results.append("created")
+            continue
+        incoming_rank = STATUS_RANK[fields.get("status", order.status)]
+        verdict = precedence(
+            order.source_updated_at,
+            STATUS_RANK.get(order.status, 0),
+            fields["source_updated_at"],
+            incoming_rank,
+        )
+        if verdict == "older":
+            results.append("ignored_older")
+            continue
+        if verdict == "same":
+            results.append("unchanged")
+            continue
+        account = fields.get("buyer_account", order.buyer_account)
+        if account in customers:
+            fields["customer_id"] = customers[account]
+        names = _apply(order, fields)
+        if names:
+            order.updated_at = now
+            changed[order.id] = order
+            changed_fields.update(names, ("updated_at",))
+        results.append("updated" if names else "unchanged")
+    _insert(Order, new_rows)
+    if changed:
+        _update(list(changed.values()), changed_fields)
+    return results
+
+
+# --- items and products ------------------------------------------------------------------
+
+_ITEM_FIELDS = {
+    "name": "name",
+    "spec": "spec",
+    "category": "category",
+    "flags": "flags",
+    "quantity": "quantity",
+    "unit_price": "unit_price",
+    "paid_amount": "paid_amount",
+    "updated_at": "source_updated_at",
+}
+
+
+def _products(shop, records: Sequence[Record]) -> dict[str, int]:
+    """The shop's products named by the items, created or refreshed from them:
+    the latest item row describing a product wins when it says something new."""
+    latest: dict[str, Record] = {}
+    for record in records:
+        product_id = record.get("product_id")
+        if product_id:
+            seen = latest.get(product_id)
+            if seen is None or record["updated_at"] > seen["updated_at"]:
+                latest[product_id] = record
+    if not latest:
+        return {}
+    known = {
+        row[0]: row[1:]
+        for row in Product.objects.filter(shop=shop, external_id__in=list(latest)).values_list(
+            "external_id", "id", "name", "category", "flags", "source_updated_at"
+        )
+    }
+    new_rows = []
+    changed = []
+    for product_id, record in latest.items():
+        found = known.get(product_id)
+        if found is None:
+            new_rows.append(
+                {
+                    "shop_id": shop.id,
+                    "external_id": product_id,
+                    "name": record.get("name") or product_id,
+                    "category": record.get("category") or "",
+                    "flags": record.get("flags") or [],
+                    "source_updated_at": record["updated_at"],
+                }
+            )
+            continue
+        pk, name, category, flags, stamp = found
+        if stamp is not None and record["updated_at"] <= stamp:
+            continue
+        product = Product(id=pk, name=name, category=category, flags=flags, source_updated_at=stamp)
+        described: dict[str, object] = {
+            key: record[key] for key in ("category", "flags") if key in record
+        }
+        if record.get("name"):
+            described["name"] = record["name"]
+        if _apply(product, described):
+            product.source_updated_at = record["updated_at"]
+            changed.append(product)
+    _insert(Product, new_rows)
+    _update(changed, ["name", "category", "flags", "source_updated_at"])
+    if not new_rows:
+        return {product_id: row[0] for product_id, row in known.items()}
+    return dict(
+        Product.objects.filter(shop=shop, external_id__in=list(latest)).values_list(
+            "external_id", "id"
+        )
+    )
+
+
+def _store_items(shop, records: Sequence[Record], now: dt.datetime) -> list[Outcome | Invalid]:
+    orders = _order_ids(shop, (record["order_id"] for record in records))
+    known = [record for record in records if record["order_id"] in orders]
+    existing = {
+        (item.order_id, item.external_id): item
+        for item in OrderItem.objects.select_for_update().filter(
+            # By order only: an IN list on both columns of the unique index makes
+            # SQLite probe every combination.
+            order_id__in={orders[r["order_id"]] for r in known}
+        )
+    }
+    products = _products(shop, known)
+    results: list[Outcome | Invalid] = []
+    new_rows = []
+    changed: list[OrderItem] = []
+    changed_fields: set[str] = set()
+    for record in records:
+        order_id = orders.get(record["order_id"])
+        if order_id is None:
+            results.append(_unknown_order(record["order_id"]))
+            continue
+        fields = {_ITEM_FIELDS[k]: v for k, v in record.items() if k in _ITEM_FIELDS}
+        for name in ("unit_price", "paid_amount"):
+            if name in fields and fields[name] is None:
+                fields[name] = Decimal("0.00")
+        if "quantity" in fields and fields["quantity"] is None:
+            fields["quantity"] = 1
+        if "product_id" in record:
+            fields["product_id"] = products.get(record["product_id"])
+        if not fields.get("name"):
+            fields.pop("name", None)
+        item = existing.get((order_id, record["item_id"]))
+        if item is None:
+            problem = _missing_for_new("items", record)
+            if problem:
+                results.append(problem)
+                continue
+            new_rows.append({**fields, "order_id": order_id, "external_id": record["item_id"]})
+            results.append("created")
+            continue
+        verdict = precedence(item.source_updated_at, 0, fields["source_updated_at"], 0)
+        if verdict != "newer":
+            results.append("ignored_older" if verdict == "older" else "unchanged")
+            continue
+        names = _apply(item, fields)
+        if names:
+            changed.append(item)
+            changed_fields.update(names)
+        results.append("updated" if names else "unchanged")
+    _insert(OrderItem, new_rows)
+    if changed:
+        _update(changed, changed_fields)
+    return results
+
+
+# --- payments ----------------------------------------------------------------------------
+
+_PAYMENT_FIELDS = {
+    "method": "method",
+    "amount": "amount",
+    "status": "status",
+    "paid_at": "paid_at",
+    "updated_at": "source_updated_at",
+}
+
+
+def _store_payments(shop, records: Sequence[Record], now: dt.datetime) -> list[Outcome | Invalid]:
+    orders = _order_ids(shop, (record["order_id"] for record in records))
+    known = [record for record in records if record["order_id"] in orders]
+    existing = {
+        (payment.order_id, payment.external_id): payment
+        for payment in Payment.objects.select_for_update().filter(
+            order_id__in={orders[r["order_id"]] for r in known}
+        )
+    }
+    results: list[Outcome | Invalid] = []
+    new_rows = []
+    changed: list[Payment] = []
+    changed_fields: set[str] = set()
+    for record in records:
+        order_id = orders.get(record["order_id"])
+        if order_id is None:
+            results.append(_unknown_order(record["order_id"]))
+            continue
+        fields = {_PAYMENT_FIELDS[k]: v for k, v in record.items() if k in _PAYMENT_FIELDS}
+        if not fields.get("status"):
+            fields.pop("status", None)
+        payment = existing.get((order_id, record["payment_id"]))
+        if payment is None:
+            problem = _missing_for_new("payments", record)
+            if problem:
+                results.append(problem)
+                continue
+            fields.setdefault("status", PaymentStatus.PENDING)
+            new_rows.append({**fields, "order_id": order_id, "external_id": record["payment_id"]})
+            results.append("created")
+            continue
+        if "amount" in fields and fields["amount"] is None:
+            fields.pop("amount")
+        verdict = precedence(
+            payment.source_updated_at,
+            PAYMENT_RANK.get(payment.status, 0),
+            fields["source_updated_at"],
+            PAYMENT_RANK[fields.get("status", payment.status)],
+        )
+        if verdict != "newer":
+            results.append("ignored_older" if verdict == "older" else "unchanged")
+            continue
+        names = _apply(payment, fields)
+        if names:
+            changed.append(payment)
+            changed_fields.update(names)
+        results.append("updated" if names else "unchanged")
+    _insert(Payment, new_rows)
+    if changed:
+        _update(changed, changed_fields)
+    return results
+
+
+# --- shipments and tracking events -------------------------------------------------------
+
+
+def _store_shipments(shop, records: Sequence[Record], now: dt.datetime) -> list[Outcome | Invalid]:
+    """One record per tracking event. Shipment has no source stamp of its own:
+    `shipped_at` / `delivered_at` fill an empty field, and replace a stored one
+    only from a record whose `updated_at` is not older than the shipment's last
+    event; `last_event_at` is the latest event time. Events are never removed."""
+    orders = _order_ids(shop, (record["order_id"] for record in records))
+    known = [record for record in records if record["order_id"] in orders]
+
+    def key(record: Record) -> tuple[int, str, str]:
+        return (orders[record["order_id"]], record["courier"], record["tracking_number"])
+
+    def fetch() -> dict[tuple[int, str, str], Shipment]:
+        return {
+            (shipment.order_id, shipment.courier, shipment.tracking_number): shipment
+            for shipment in Shipment.objects.select_for_update().filter(
+                order_id__in={orders[r["order_id"]] for r in known}
+            )
+        }
+
+    shipments = fetch()
+    missing = {key(record) for record in known} - set(shipments)
+    if missing:
+        # New parcels are inserted with what this batch says about them.
+        new: dict[tuple[int, str, str], dict[str, Any]] = {}
+        for record in sorted(known, key=lambda record: record["updated_at"]):
+            shipment_key = key(record)
+            if shipment_key not in missing:
+                continue
+            row = new.setdefault(
+                shipment_key,
+                dict(zip(("order_id", "courier", "tracking_number"), shipment_key, strict=True)),
+            )
+            for name in ("shipped_at", "delivered_at"):
+                if record.get(name):
+                    row[name] = record[name]
+            occurred_at = record.get("event_time")
+            if occurred_at and (
+                row.get("last_event_at") is None or occurred_at > row["last_event_at"]
+            ):
+                row["last_event_at"] = occurred_at
+        _insert(Shipment, list(new.values()))
+        shipments = fetch()
+    events = {
+        (event.shipment_id, event.occurred_at, event.status): event
+        for event in TrackingEvent.objects.filter(
+            shipment_id__in=[shipments[k].id for k in {key(r) for r in known}]
+        ).only("id", "shipment_id", "occurred_at", "status", "location", "description")
+    }
+    before = {
+        shipment.id: (shipment.shipped_at, shipment.delivered_at, shipment.last_event_at)
+        for shipment in shipments.values()
+    }
+    results: list[Outcome | Invalid] = []
+    new_events = []
+    changed_events: list[TrackingEvent] = []
+    touched: dict[int, Shipment] = {}
+    for record in records:
+        if record["order_id"] not in orders:
+            results.append(_unknown_order(record["order_id"]))
+            continue
+        shipment_key = key(record)
+        shipment = shipments[shipment_key]
+        outcome: Outcome = "created" if shipment_key in missing else "unchanged"
+        missing.discard(shipment_key)
+        newest_known = shipment.last_event_at
+        for name in ("shipped_at", "delivered_at"):
+            value = record.get(name)
+            stored = getattr(shipment, name)
+            if value and value != stored:
+                if stored is None or newest_known is None or record["updated_at"] >= newest_known:
+                    setattr(shipment, name, value)
+                    outcome = "updated" if outcome == "unchanged" else outcome
+        occurred_at = record.get("event_time")
+        if occurred_at:
+            if shipment.last_event_at is None or occurred_at > shipment.last_event_at:
+                shipment.last_event_at = occurred_at
+            event_key = (shipment.id, occurred_at, record["event_status"])
+            event = events.get(event_key)
+            details = {
+                "location": record.get("event_location") or "",
+                "description": record.get("event_description") or "",
+            }
+            if event is None:
+                new_events.append(
+                    {
+                        "shipment_id": shipment.id,
+                        "occurred_at": occurred_at,
+                        "status": record["event_status"],
+                        **details,
+                    }
+                )
+                outcome = "created"
+            elif _apply(event, details):
+                changed_events.append(event)
+                outcome = "updated" if outcome == "unchanged" else outcome
+        touched[shipment.id] = shipment
+        results.append(outcome)
+    _insert(TrackingEvent, new_events)
+    if changed_events:
+        _update(changed_events, ["location", "description"])
+    changed = [
+        shipment
+        for shipment in touched.values()
+        if (shipment.shipped_at, shipment.delivered_at, shipment.last_event_at)
+        != before[shipment.id]
+    ]
+    if changed:
+        _update(changed, ["shipped_at", "delivered_at", "last_event_at"])
+    return results
+
+
+_STORES = {
+    "orders": _store_orders,
+    "items": _store_items,
+    "payments": _store_payments,
+    "shipments": _store_shipments,
+}
+
+
+def store(shop, kind: str, records: Sequence[Record], *, now: dt.datetime | None = None):
+    """Upsert clean records (at most one per identity) of one shop; call inside a
+    transaction. One result per record: its outcome, or Invalid (nothing stored)."""
+    from django.utils import timezone
+
+    results: list[Outcome | Invalid] = []
+    moment = now or timezone.now()
+    for chunk in _chunks(records, BATCH_SIZE):
+        results.extend(_STORES[kind](shop, chunk, moment))
+    return results
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    index: int
+    outcome: Outcome | None
+    errors: list[tuple[str, str]]
+
+
+def upsert(shop, kind: str, records: Sequence[Mapping[str, object]]) -> list[RecordResult]:
+    """Clean and store a batch (the API's path); call inside a transaction. The
+    same identity twice in one batch refuses the second."""
+    zone = shop_zone(shop)
+    clean: list[tuple[int, Record]] = []
+    results: dict[int, RecordResult] = {}
+    seen: dict[tuple, int] = {}
+    for index, values in enumerate(records):
+        try:
+            record = prepare(kind, values, zone)
+        except Invalid as error:
+            results[index] = RecordResult(index, None, error.errors)
+            continue
+        first = seen.setdefault(identity(kind, record), index)
+        if first != index:
+            reason = _("The same record as record %(index)d.") % {"index": first}
+            results[index] = RecordResult(index, None, [(IDENTITY_FIELD[kind], reason)])
+            continue
+        clean.append((index, record))
+    outcomes = store(shop, kind, [record for _index, record in clean])
+    for (index, _record), outcome in zip(clean, outcomes, strict=True):
+        if isinstance(outcome, Invalid):
+            results[index] = RecordResult(index, None, outcome.errors)
+        else:
+            results[index] = RecordResult(index, outcome, [])
+    return [results[index] for index in range(len(records))]
