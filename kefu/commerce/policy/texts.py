@@ -223,8 +223,8 @@ def explain(
 
     if granted:
         if shipping == "buyer":
-            zh.append("寄回运费由买家承担。")
-            en.append("The buyer pays the shipping to send it back.")
+            zh.append("寄回运费由您承担。")
+            en.append("You pay the shipping to send it back.")
         elif shipping == "shop":
             zh.append("寄回运费由商家承担。")
             en.append("The shop pays the shipping to send it back.")

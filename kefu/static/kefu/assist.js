@@ -490,7 +490,9 @@ export function initAssist({ textarea, getConversation, defaultShopId = () => nu
 
   // --- Knowledge tab (right panel) ------------------------------------------------------------------
 
-  const tabs = [$("tab-customer"), $("tab-knowledge")];
+  // Every tab of the right panel (Customer, Orders, Knowledge base); each
+  // panel follows its tab's aria-controls.
+  const tabs = [...document.querySelectorAll(".wb-right [role=tab]")];
   const kbPanel = $("panel-knowledge");
   const kbInput = $("kb-query");
   const kbStatus = $("kb-status");

@@ -113,11 +113,12 @@ export function cookie(name) {
 }
 
 export class HttpError extends Error {
-  constructor(status, code, detail) {
+  constructor(status, code, detail, data = null) {
     super(typeof detail === "string" ? detail : code || `HTTP ${status}`);
     this.status = status;
     this.code = code || `http_${status}`;
     this.detail = detail;
+    this.data = data; // the whole error body (e.g. the identity rule's standard answer)
   }
 }
 
@@ -149,7 +150,7 @@ export async function api(url, { method = "GET", body, headers = {}, credentials
   if (!response.ok) {
     let detail = data && data.detail;
     if (Array.isArray(detail)) detail = detail.map((d) => d.msg || JSON.stringify(d)).join("; ");
-    throw new HttpError(response.status, data && data.code, detail || response.statusText);
+    throw new HttpError(response.status, data && data.code, detail || response.statusText, data);
   }
   api.lastDate = response.headers.get("Date");
   return data;

@@ -21,6 +21,7 @@ import {
 } from "./common.js";
 import { initAssist } from "./assist.js";
 import { initGuard } from "./guard.js";
+import { initOrders } from "./orders.js";
 
 const root = document.getElementById("workbench");
 const $ = (id) => document.getElementById(id);
@@ -622,6 +623,14 @@ const assist = initAssist({
   },
   defaultShopId: () => (state.shops.size ? state.shops.keys().next().value : null),
 });
+// The customer's orders, the right panel's "Orders" tab (orders.js).
+const orders = initOrders({
+  getConversation: () => {
+    const conv = state.convs.get(state.selectedId);
+    return conv ? { id: conv.id, shopId: conv.s.shop_id } : null;
+  },
+  insertText: (text) => assist.insert(text),
+});
 // Compliance findings as the agent types; a blocked text cannot be sent.
 const guard = initGuard({
   textarea,
@@ -656,6 +665,7 @@ function selectConversation(id) {
   markRead(conv);
   loadCustomer(conv);
   assist.conversationChanged();
+  orders.conversationChanged();
   guard.check();
   if (!textarea.disabled) textarea.focus();
 }
