@@ -81,7 +81,7 @@ def set_max_concurrent(user, value: int, *, clock: Clock = system_clock) -> Agen
 # also the compliance rules (and hold its permissions: reveal buyer data,
 # allow blocked sends, search the audit log).
 BACK_OFFICE_APPS = {
-    "supervisor": ("knowledge", "bot", "compliance"),
+    "supervisor": ("knowledge", "bot", "compliance", "commerce"),
     "trainer": ("knowledge", "bot"),
 }
 

@@ -573,3 +573,53 @@ def reveal_receiver(
         clock=clock,
     )
     return {"receiver_phone": order.receiver_phone, "receiver_address": order.receiver_address}
+
+
+# --- shop settings -----------------------------------------------------------------------
+
+
+def check_ladder(value: Any) -> dict:
+    """A bargaining ladder as stored: {"steps": [{"kind", "amount", "level"}, …]};
+    an empty value means the default ladder. ActionError names what is wrong."""
+    if value in (None, "", {}):
+        return {}
+    steps = value.get("steps") if isinstance(value, Mapping) else None
+    if not isinstance(steps, list) or not steps or len(steps) > 20:
+        raise ActionError(_('The ladder is {"steps": [...]} with 1 to 20 steps.'), code="invalid")
+    cleaned = []
+    for position, step in enumerate(steps, 1):
+        if not isinstance(step, Mapping) or step.get("kind") not in CompensationKind.values:
+            raise ActionError(
+                _("Step %(n)d: kind must be one of %(kinds)s.")
+                % {"n": position, "kinds": ", ".join(CompensationKind.values)},
+                code="invalid",
+            )
+        if step.get("level", AgentLevel.JUNIOR) not in LEVELS:
+            raise ActionError(
+                _("Step %(n)d: level must be one of %(levels)s.")
+                % {"n": position, "levels": ", ".join(LEVELS)},
+                code="invalid",
+            )
+        amount = money(step.get("amount"), f"step {position} amount")
+        if amount <= 0:
+            raise ActionError(_("Step %(n)d: give an amount above 0.") % {"n": position})
+        cleaned.append(
+            {"kind": step["kind"], "amount": str(amount), "level": step.get("level", "junior")}
+        )
+    return {"steps": cleaned}
+
+
+def check_policy(value: Any) -> dict:
+    """The after-sales policy overrides, refused with the setting's name when the
+    engine could not use them (checked when saved, never at decision time)."""
+    from .policy import PolicyError, PolicySettings
+
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, Mapping):
+        raise ActionError(_("The policy is a JSON object of settings."), code="invalid")
+    try:
+        PolicySettings.from_overrides(value)
+    except PolicyError as error:
+        raise ActionError(str(error), code="invalid") from None
+    return dict(value)

@@ -1,11 +1,16 @@
 """Back office for orders and after-sales, scoped to the shops the staff user
 supervises (superusers see all). Records are read-only here: orders arrive by
 import or the sync API, and every change an agent makes goes through
-`commerce.actions`, which audits it. Orders, items, payments and shipments
+`commerce.actions`, which audits it; only what the shop maintains itself, its
+risk list and its settings (policy, ladder, queue hours, checked when saved),
+is edited here. Orders, items, payments and shipments
 offer “Import from a spreadsheet”, the same import as `kefu import`."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -15,8 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from kefu.accounts import queries as account_queries
 from kefu.accounts.models import Shop
 from kefu.core import tabular
+from kefu.core.errors import ActionError
 from kefu.knowledge.admin import ImportForm
 
+from . import actions
 from .models import (
     AfterSalesCase,
     CaseItem,
@@ -235,11 +242,39 @@ class InvoiceRequestAdmin(ScopedReadOnlyAdmin):
     search_fields = ("order__external_id", "title")
 
 
+class ScopedEditableAdmin(ScopedReadOnlyAdmin):
+    """Shop-maintained records: supervisors edit those of their shops only."""
+
+    def has_add_permission(self, request, obj=None):
+        return bool(supervised_shop_ids(request)) and request.user.has_perm(
+            f"{self.opts.app_label}.add_{self.opts.model_name}"
+        )
+
+    def has_change_permission(self, request, obj=None):
+        allowed = request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+        return allowed and (obj is None or obj.shop_id in supervised_shop_ids(request))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = request.user.has_perm(f"{self.opts.app_label}.delete_{self.opts.model_name}")
+        return allowed and (obj is None or obj.shop_id in supervised_shop_ids(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "shop":
+            kwargs["queryset"] = Shop.objects.filter(id__in=supervised_shop_ids(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(RiskEntry)
-class RiskEntryAdmin(ScopedReadOnlyAdmin):
+class RiskEntryAdmin(ScopedEditableAdmin):
     list_display = ("buyer_account", "kind", "shop", "note", "created_by", "created_at")
     list_filter = ("shop", "kind")
     search_fields = ("buyer_account",)
+    fields = ("shop", "buyer_account", "kind", "note")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 class CaseTransitionInline(admin.TabularInline):
@@ -280,6 +315,57 @@ class WorkTaskAdmin(ScopedReadOnlyAdmin):
     search_fields = ("order__external_id",)
 
 
+class CommerceSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CommerceSettings
+        fields = (
+            "shop",
+            "policy",
+            "bargaining_ladder",
+            "payment_reminder_after_minutes",
+            "reminder_hours",
+            "reminder_success_hours",
+            "stalled_after_hours",
+            "stalled_hours_by_courier",
+            "invoice_due_days",
+            "large_order_amount",
+            "often_changed_count",
+            "serial_returner_cases",
+        )
+
+    def _checked(self, name: str, check):
+        try:
+            return check(self.cleaned_data.get(name))
+        except ActionError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean_policy(self):
+        return self._checked("policy", actions.check_policy)
+
+    def clean_bargaining_ladder(self):
+        return self._checked("bargaining_ladder", actions.check_ladder)
+
+    def clean_reminder_hours(self):
+        value = self.cleaned_data.get("reminder_hours", "").strip()
+        try:
+            start, end = (dt.time.fromisoformat(part) for part in value.split("-"))
+        except ValueError:
+            raise forms.ValidationError(_("Give the hours as HH:MM-HH:MM.")) from None
+        if start == end:
+            raise forms.ValidationError(_("The hours must not start and end at the same time."))
+        return value
+
+    def clean_stalled_hours_by_courier(self):
+        value = self.cleaned_data.get("stalled_hours_by_courier") or {}
+        if not isinstance(value, dict) or not all(
+            isinstance(hours, int) and not isinstance(hours, bool) and 1 <= hours <= 720
+            for hours in value.values()
+        ):
+            raise forms.ValidationError(_('Give {"courier": hours} with 1 to 720 hours each.'))
+        return value
+
+
 @admin.register(CommerceSettings)
-class CommerceSettingsAdmin(ScopedReadOnlyAdmin):
+class CommerceSettingsAdmin(ScopedEditableAdmin):
+    form = CommerceSettingsForm
     list_display = ("shop",)
