@@ -81,6 +81,7 @@ def register_routers() -> None:
     from kefu.bot.api import router as bot_router
     from kefu.bot.api import widget_router as bot_widget_router
     from kefu.commerce.api import router as commerce_router
+    from kefu.commerce.api import widget_router as commerce_widget_router
     from kefu.commerce.api_sync import router as commerce_sync_router
     from kefu.compliance.api import router as compliance_router
     from kefu.compliance.api_privacy import router as privacy_router
@@ -102,6 +103,7 @@ def register_routers() -> None:
     api.add_router("/compliance", privacy_router, tags=["privacy"])
     api.add_router("/commerce/sync", commerce_sync_router, tags=["commerce"])
     api.add_router("/commerce", commerce_router, tags=["orders"])
+    api.add_router("/widget/orders", commerce_widget_router, tags=["widget"])
 
 
 register_routers()

@@ -10,11 +10,11 @@ from typing import Any
 from django.utils.translation import get_language
 from ninja import Router, Schema
 
-from kefu.api import staff_auth
+from kefu.api import staff_auth, visitor_auth
 from kefu.core import principal
 
 from . import actions, cases, queries, serializers
-from .models import ApprovalState, Compensation, OrderChange
+from .models import ApprovalState, Compensation, Order, OrderChange
 
 router = Router(auth=staff_auth)
 
@@ -294,3 +294,21 @@ def approvals(request):
             ).select_related("order")[:100]
         ],
     }
+
+
+widget_router = Router(auth=visitor_auth)
+
+
+@widget_router.get("", response={200: list[dict], 401: ErrorOut})
+def widget_orders(request):
+    """The widget visitor's own orders: those placed by a marketplace account
+    the shop has linked to this visitor's customer record (the identity rule);
+    a plain web visitor has none and gets an empty list."""
+    from kefu.inbox.connectors import widget
+
+    context = widget.visitor_context(request.visitor)
+    if context.customer_id is None:
+        return []
+    accounts = queries.marketplace_accounts(context.customer_id)
+    orders = Order.objects.filter(shop_id=context.shop_id, buyer_account__in=accounts)
+    return [serializers.order_detail(order) for order in orders.order_by("-ordered_at")[:20]]

@@ -131,3 +131,25 @@ def test_another_buyers_order_is_out_of_reach(shop_orders):
     other = shop.order_set.get(external_id="H20260003")
     response = client.get(f"/help/{shop.slug}/orders/{other.id}/after-sales/")
     assert response.status_code == 404
+
+
+def test_the_widget_visitor_sees_the_orders_of_a_linked_marketplace_account(shop_orders):
+    from kefu.customers.models import Customer, CustomerIdentity
+    from kefu.inbox.connectors import widget
+
+    shop, _signed = shop_orders
+    token, visitor_id = widget.issue_token(shop)
+    client = Client()
+    url = "/api/v1/widget/orders"
+    headers = {"HTTP_AUTHORIZATION": f"Visitor {token}"}
+    assert client.get(url).status_code == 401
+    assert client.get(url, **headers).json() == []  # an unknown visitor: nothing
+    customer = Customer.objects.create(shop=shop, name="买家")
+    CustomerIdentity.objects.create(shop=shop, customer=customer, kind="visitor", value=visitor_id)
+    assert client.get(url, **headers).json() == []  # a plain web visitor: nothing
+    CustomerIdentity.objects.create(
+        shop=shop, customer=customer, kind="marketplace", value="tb_buyer"
+    )
+    orders = client.get(url, **headers).json()
+    assert sorted(o["number"] for o in orders) == ["H20260001", "H20260002"]
+    assert orders[0]["receiver_phone"] == "138****5678"
