@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -300,6 +302,104 @@ def prepare(kind: str, values: Mapping[str, object], zone: dt.tzinfo) -> Record:
     return record
 
 
+_MONEY_TEXT = re.compile(r"[0-9]{1,10}\.[0-9][0-9]")  # already in cents, < MONEY_LIMIT
+
+
+def cleaner(kind: str, columns: Sequence[str], zone: dt.tzinfo) -> Callable[[Sequence[str]], Record]:
+    """`prepare` compiled for one file: a function from a row's cells (strings in
+    the order of `columns`, the file's header) to the same record `prepare` gives
+    for `dict(zip(columns, cells))`. The usual cells take a short path; anything
+    else (a bad or unusual value, a missing required field) goes through
+    `prepare`, so errors and edge cases are exactly its own."""
+    known = _COLUMN_SETS[kind]
+
+    def through_prepare(cells: Sequence[str]) -> Record:
+        values = {column: cell for column, cell in zip(columns, cells, strict=False) if column}
+        return prepare(kind, values, zone)
+
+    if any(column and column not in known for column in columns):
+        return through_prepare
+    position = {column: index for index, column in enumerate(columns) if column}
+    utc = dt.UTC
+    fromisoformat = dt.datetime.fromisoformat
+    money_text = _MONEY_TEXT.fullmatch
+    flags_seen: dict[str, list[str]] = {}
+
+    def time(text: str) -> dt.datetime:
+        moment = fromisoformat(text.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        return moment.astimezone(utc)
+
+    def money(text: str) -> Decimal | None:
+        if money_text(text):
+            return Decimal(text)
+        return parse_money(text)
+
+    def flags(text: str) -> list[str]:
+        found = flags_seen.get(text)
+        if found is None:
+            found = flags_seen[text] = parse_flags(text)
+        return list(found)
+
+    def quantity(text: str) -> int | None:
+        return _parse_quantity(text, zone)
+
+    steps: list[tuple[str, int, Callable[[str], object] | None, int, object]] = []
+    for field, _parse, limit, empty in _PARSERS[kind]:
+        if field not in position:
+            continue
+        if field in _TIMES:
+            parse: Callable[[str], object] | None = time
+        elif field in _MONEY:
+            parse = money
+        elif field == "flags":
+            parse = flags
+        elif field == "quantity":
+            parse = quantity
+        else:
+            parse = None  # text: stripped, at most `limit` characters
+        steps.append((field, position[field], parse, limit, None if field == "flags" else empty))
+    plan = tuple(steps)
+    required = tuple(field for field in REQUIRED[kind] if field in position)
+    if len(required) < len(REQUIRED[kind]):
+        required = REQUIRED[kind]  # `prepare` names what is missing
+    has_flags = "flags" in position
+    statuses = STATUS_RANK if kind == "orders" else PAYMENT_RANK if kind == "payments" else None
+    events = kind == "shipments"
+
+    def clean(cells: Sequence[str]) -> Record:
+        record: Record = {}
+        try:
+            for field, index, parse, limit, empty in plan:
+                raw = cells[index]
+                if not raw:
+                    record[field] = empty
+                elif parse is None:
+                    value = raw.strip()
+                    if limit and len(value) > limit:
+                        raise ValueError
+                    record[field] = value
+                else:
+                    record[field] = parse(raw)
+            for field in required:
+                if not record.get(field):
+                    raise ValueError
+            if statuses is not None:
+                status = record.get("status")
+                if status and status not in statuses:
+                    raise ValueError
+            if events and bool(record.get("event_time")) != bool(record.get("event_status")):
+                raise ValueError
+        except (ValueError, TypeError, InvalidOperation, OverflowError, IndexError):
+            return through_prepare(cells)
+        if has_flags and record["flags"] is None:
+            record["flags"] = []
+        return record
+
+    return clean
+
+
 def _choices_error(choices: Iterable[str]) -> str:
     return _("Unknown status. Use one of: %(choices)s.") % {"choices": ", ".join(choices)}
 
@@ -363,65 +463,157 @@ def _apply(instance: models.Model, changes: Mapping[str, object]) -> list[str]:
 # --- writing ---------------------------------------------------------------------------
 
 
-def _converters(fields: Sequence[models.Field]) -> list[Callable[[Any], Any] | None]:
-    """How the ORM adapts each field's value for the driver (None: as it is)."""
+def _adapters(fields: Sequence[Any]) -> list[Callable[[Any], Any] | None]:
+    """How the ORM adapts each field's value for the driver (None: as it is),
+    resolved once: the same values `Model.save()` would hand the driver."""
     ops = connection.ops
-    converters: list[Callable[[Any], Any] | None] = []
-    # SQLite keeps naive UTC text; the values here are UTC already (`parse_time`).
+    adapters: list[Callable[[Any], Any] | None] = []
+    # SQLite keeps naive UTC text, str() of the naive datetime, as its
+    # `adapt_datetimefield_value` writes it when the connection's zone is UTC.
     utc_text = connection.vendor == "sqlite" and connection.timezone == dt.UTC
+    adapt_datetime = ops.adapt_datetimefield_value
     for field in fields:
         internal = field.get_internal_type()
         if internal == "DateTimeField" and utc_text:
-            converters.append(_sqlite_datetime)
+            adapters.append(_sqlite_utc_text(adapt_datetime))
         elif internal == "DateTimeField":
-            converters.append(ops.adapt_datetimefield_value)
+            # PostgreSQL (psycopg) takes the aware datetime itself.
+            keeps = _keeps(adapt_datetime, dt.datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
+            adapters.append(None if keeps else adapt_datetime)
         elif internal == "DecimalField":
-            converters.append(functools.partial(_decimal, field))
+            if _keeps(ops.adapt_decimalfield_value, Decimal("12.30")):
+                adapters.append(None)  # the driver takes Decimal (sqlite3 via str)
+            else:
+                adapters.append(
+                    functools.partial(
+                        ops.adapt_decimalfield_value,
+                        max_digits=field.max_digits,
+                        decimal_places=field.decimal_places,
+                    )
+                )
         elif internal == "JSONField":
-            converters.append(functools.partial(_json, field))
+            adapters.append(_json_adapter(ops, field.encoder))
         else:
-            converters.append(None)
-    return converters
+            adapters.append(None)
+    return adapters
 
 
-def _decimal(field: Any, value: Decimal) -> Any:
-    return connection.ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
+def _keeps(adapt: Callable[[Any], Any], probe: object) -> bool:
+    """Whether the backend hands this kind of value to the driver unchanged."""
+    try:
+        return adapt(probe) is probe
+    except Exception:
+        return False
 
 
-def _json(field: Any, value: object) -> Any:
-    return connection.ops.adapt_json_value(value, field.encoder)
+def _sqlite_utc_text(adapt: Callable[[Any], Any]) -> Callable[[dt.datetime], Any]:
+    utc = dt.UTC
+
+    def convert(value: dt.datetime) -> Any:
+        if value.tzinfo is utc:
+            return str(value)[:-6]  # "YYYY-MM-DD HH:MM:SS[.ffffff]" without "+00:00"
+        return adapt(value)
+
+    return convert
 
 
-def _sqlite_datetime(value: dt.datetime) -> Any:
-    if value.tzinfo is dt.UTC:
-        return str(value.replace(tzinfo=None))
-    return connection.ops.adapt_datetimefield_value(value)
+def _json_adapter(ops: Any, encoder: Any) -> Callable[[Any], Any]:
+    """json for a list of strings (flags) is made once per distinct list."""
+    seen: dict[tuple, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if type(value) is list and all(type(item) is str for item in value):
+            key = tuple(value)
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = ops.adapt_json_value(value, encoder)
+            return found
+        return ops.adapt_json_value(value, encoder)
+
+    return convert
+
+
+class _Table:
+    """INSERT and UPDATE of one model with one executemany, values adapted as
+    the ORM adapts them; built once per model and connection."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        meta = model._meta
+        fields: list[Any] = [field for field in meta.concrete_fields if not field.primary_key]
+        self.fields = {field.attname: field for field in fields}
+        self.names = [field.attname for field in fields]
+        self.defaults = {field.attname: field.get_default() for field in fields}
+        self.pick = operator.itemgetter(*self.names)
+        self.adapted = [
+            (position, adapt)
+            for position, adapt in enumerate(_adapters(fields))
+            if adapt is not None
+        ]
+        self.adapter = dict(zip(self.names, _adapters(fields), strict=True))
+        quote = connection.ops.quote_name
+        self.table = quote(meta.db_table)
+        self.pk = quote(meta.pk.column)
+        self.insert_sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            self.table,
+            ", ".join(quote(field.column) for field in fields),
+            ", ".join(["%s"] * len(fields)),
+        )
+
+    def insert(self, rows: Sequence[Mapping[str, object]]) -> None:
+        if not rows:
+            return
+        defaults, pick, adapted = self.defaults, self.pick, self.adapted
+        params = []
+        append = params.append
+        for row in rows:
+            values = list(pick({**defaults, **row}))
+            for position, adapt in adapted:
+                value = values[position]
+                if value is not None:
+                    values[position] = adapt(value)
+            append(values)
+        with connection.cursor() as cursor:
+            cursor.executemany(self.insert_sql, params)
+
+    def update(self, names: Iterable[str], rows: Sequence[tuple[int, Sequence[object]]]) -> None:
+        """UPDATE these columns of these rows, (pk, values in `names` order) each."""
+        if not rows:
+            return
+        names = list(names)
+        quote = connection.ops.quote_name
+        adapters = [self.adapter[name] for name in names]
+        params = []
+        for pk, values in rows:
+            row = [
+                adapt(value) if adapt is not None and value is not None else value
+                for adapt, value in zip(adapters, values, strict=True)
+            ]
+            row.append(pk)
+            params.append(row)
+        sql = "UPDATE {} SET {} WHERE {} = %s".format(
+            self.table,
+            ", ".join(f"{quote(self.fields[name].column)} = %s" for name in names),
+            self.pk,
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+
+_tables: dict[tuple, _Table] = {}
+
+
+def _table(model: type[models.Model]) -> _Table:
+    key = (model, connection.vendor, connection.alias, str(connection.timezone))
+    found = _tables.get(key)
+    if found is None:
+        found = _tables[key] = _Table(model)
+    return found
 
 
 def _insert(model: type[models.Model], rows: Sequence[Mapping[str, object]]) -> None:
     """INSERT rows (dicts by attribute name; absent fields take their default)
     with one executemany, values adapted as the ORM adapts them."""
-    if not rows:
-        return
-    fields: list[Any] = [field for field in model._meta.concrete_fields if not field.primary_key]
-    converters = _converters(fields)
-    defaults = {field.attname: field.get_default() for field in fields}
-    names = [field.attname for field in fields]
-    params: list[list[Any]] = []
-    for row in rows:
-        values: list[Any] = []
-        for name, convert in zip(names, converters, strict=True):
-            value = row[name] if name in row else defaults.get(name)
-            values.append(convert(value) if convert is not None and value is not None else value)
-        params.append(values)
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    _table(model).insert(rows)
 
 
 def _update(instances: Sequence[models.Model], names: Iterable[str]) -> None:
@@ -429,25 +621,53 @@ def _update(instances: Sequence[models.Model], names: Iterable[str]) -> None:
     (`bulk_update` builds a CASE per field and row, far slower for thousands)."""
     if not instances:
         return
-    meta = instances[0]._meta
-    fields: list[Any] = [meta.get_field(name) for name in sorted(set(names))]
-    converters = _converters(fields)
-    params = []
-    for instance in instances:
-        values = []
-        for field, convert in zip(fields, converters, strict=True):
-            value = getattr(instance, field.attname)
-            values.append(convert(value) if convert is not None and value is not None else value)
-        values.append(instance.pk)
-        params.append(values)
-    quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        quote(meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in fields),
-        quote(meta.pk.column),
+    attnames = [instances[0]._meta.get_field(name).attname for name in sorted(set(names))]
+    _table(type(instances[0])).update(
+        attnames,
+        [
+            (instance.pk, [getattr(instance, name) for name in attnames])
+            for instance in instances
+        ],
     )
+
+
+def _select(sql: str, params: Sequence[object]) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def _pairs(
+    model: type[models.Model],
+    key: str,
+    value: str,
+    wanted: Iterable[object],
+    where: Mapping[str, object] | None = None,
+) -> list[tuple]:
+    """(key, value) columns of the rows whose `key` is in `wanted` (and whose
+    `where` columns equal the given values): plain SQL, for columns the driver
+    returns as the ORM would (ids, text), without building the ORM query."""
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        return []
+    conditions = "".join(f" AND {_column(model, name)} = %s" for name in (where or {}))
+    fixed = list((where or {}).values())
+    found: list[tuple] = []
+    for chunk in _chunks(wanted, 5000):
+        sql = "SELECT {}, {} FROM {} WHERE {} IN ({}){}".format(
+            _column(model, key),
+            _column(model, value),
+            connection.ops.quote_name(model._meta.db_table),
+            _column(model, key),
+            ", ".join(["%s"] * len(chunk)),
+            conditions,
+        )
+        found.extend(_select(sql, [*chunk, *fixed]))
+    return found
 
 
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:

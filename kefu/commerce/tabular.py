@@ -20,15 +20,19 @@ class SyncImporter(tabular.Importer):
     def import_rows(
         self, rows: list[Row], context: ImportContext
     ) -> list[Outcome | list[RowError]]:
-        zone = sync.shop_zone(context.shop)
         results: list[Outcome | list[RowError] | None] = [None] * len(rows)
         clean: list[tuple[int, sync.Record]] = []
+        if not rows:
+            return []
+        prepare = self._cleaner(rows[0].header, context)
+        kind = self.kind
+        identity = sync.identity
+        claim = context.claim
+        identity_field = sync.IDENTITY_FIELD[kind]
         for position, row in enumerate(rows):
             try:
-                record = sync.prepare(self.kind, row.values, zone)
-                context.claim(
-                    sync.identity(self.kind, record), row.line, sync.IDENTITY_FIELD[self.kind]
-                )
+                record = prepare(row.cells)
+                claim(identity(kind, record), row.line, identity_field)
             except sync.Invalid as error:
                 results[position] = [
                     RowError(row.line, field, reason) for field, reason in error.errors
@@ -48,6 +52,17 @@ class SyncImporter(tabular.Importer):
                 # A row older than what is stored changes nothing.
                 results[position] = "unchanged" if outcome == "ignored_older" else outcome
         return [result for result in results if result is not None]
+
+
+    def _cleaner(self, header: list[str], context: ImportContext):
+        """`sync.cleaner` for this file's header, made once per import run."""
+        key = ("sync.cleaner", self.kind, tuple(header))
+        found = context.memo.get(key)
+        if found is None:
+            found = context.memo[key] = sync.cleaner(
+                self.kind, header, sync.shop_zone(context.shop)
+            )
+        return found
 
 
 class OrderImporter(SyncImporter):

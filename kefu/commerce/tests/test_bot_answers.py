@@ -35,7 +35,7 @@ def test_a_buyer_with_a_paid_order_gets_its_shipping_deadline(bot_shop, clock): 
     order.save()
     turn, text = ask(bot_shop, customer, "什么时候发货", clock)
     assert turn.outcome == Outcome.ANSWERED and turn.faq is None
-    assert "B2001" in text and "发出" in text
+    assert "B2001" in text and "发货" in text
 
 
 def test_a_shipped_order_gets_the_courier_and_the_latest_event(bot_shop, clock):  # noqa: F811

@@ -262,7 +262,7 @@ def test_invoice_request_is_recorded_with_its_promised_date(world, clock):
         url,
         {"invoice_type": "电子普通发票", "title": "个人", "amount": "500", "promised_by": promised},
     )
-    assert too_much.status_code == 400 and "paid amount" in too_much.json()["detail"]
+    assert too_much.status_code == 400 and "100.00" in too_much.json()["detail"]
     bad_date = post(
         client, url, {"invoice_type": "电子普通发票", "title": "个人", "promised_by": "next week"}
     )

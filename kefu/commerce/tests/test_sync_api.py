@@ -107,9 +107,8 @@ def test_bad_records_are_reported_by_field_and_good_ones_stored(shop):
         (3, None),
     ]
     assert [e["field"] for e in body["results"][1]["errors"]] == ["total", "status"]
-    assert body["results"][2]["errors"] == [
-        {"field": "order_id", "reason": "The same record as record 0."}
-    ]
+    [duplicate] = body["results"][2]["errors"]
+    assert duplicate["field"] == "order_id" and "0" in duplicate["reason"]
     assert [e["field"] for e in body["results"][3]["errors"]] == ["colour"]
     assert (body["stored"], body["created"], body["rejected"]) == (True, 1, 3)
     assert list(Order.objects.values_list("external_id", flat=True)) == ["T1"]

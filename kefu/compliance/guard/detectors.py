@@ -340,12 +340,24 @@ def _en_number(token: str) -> float | None:
     return float(token) if token.isdigit() else _EN_NUMBERS.get(token)
 
 
+def _is_date(norm: str, match: re.Match) -> bool:
+    """ "12月9日前发货" names a date, not "12 months" or "9 days"."""
+    unit = match.group(2)
+    if unit == "月":
+        return norm[match.end(2) :].lstrip()[:1].isdigit()
+    if unit == "日":
+        return norm[: match.start(1)].rstrip().endswith("月")
+    return False
+
+
 def _shipping_promise(text: str, norm: str, context: GuardContext) -> list[Hit]:
     if any(word in norm for word in _PRESALE):
         return []
     limit = context.ship_within_hours
     hits: list[Hit] = []
     for match in _SHIP_IN.finditer(norm):
+        if _is_date(norm, match):
+            continue
         value = number(match.group(1))
         if value is not None and value * _HOURS[match.group(2)] > limit:
             hits.append(Hit(match.start(), match.end()))

@@ -156,6 +156,10 @@ def test_shipping_promises_past_the_shops_limit():
     assert found(guard, "48小时内发货", SHOP) == []
     assert found(guard, "4天后发货", GuardContext(facts=True, ship_within_hours=120)) == []
     assert found(guard, "we ship within 10 days", SHOP)
+    # A date is not a duration: "12月9日" is neither 12 months nor 9 days.
+    assert found(guard, "会在 12月09日 21:39 前发货", SHOP) == []
+    assert found(guard, "12月9日前发出", SHOP) == []
+    assert found(guard, "要2个月后才能发出", SHOP)
 
 
 def test_concessions_beyond_the_agents_authority():
