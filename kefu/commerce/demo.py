@@ -70,12 +70,17 @@ ADDRESSES = {
 }
 
 
+def ago(now: dt.datetime, days: int) -> dt.datetime:
+    return now - dt.timedelta(days=days, hours=2)
+
+
 def load_commerce_demo(shop, now: dt.datetime | None = None) -> int:
     """Create what is missing; returns the number of orders created."""
     now = now or timezone.now()
     created = 0
     with transaction.atomic():
         products = {}
+        prices = {external_id: Decimal(price) for external_id, *_, price in PRODUCTS}
         for external_id, name, category, flags, cycle, price in PRODUCTS:
             products[external_id], _ = Product.objects.get_or_create(
                 shop=shop,
@@ -94,8 +99,7 @@ def load_commerce_demo(shop, now: dt.datetime | None = None) -> int:
         for number, buyer, status, ordered, paid, shipped, signed, lines in ORDERS:
             if Order.objects.filter(shop=shop, external_id=number).exists():
                 continue
-            at = lambda days: now - dt.timedelta(days=days, hours=2) if days is not None else None  # noqa: E731
-            total = sum((products[p].price * q for p, q in lines), Decimal(0))
+            total = sum((prices[p] * q for p, q in lines), Decimal(0))
             name, phone, address = ADDRESSES[buyer]
             order = Order.objects.create(
                 shop=shop,
@@ -105,10 +109,10 @@ def load_commerce_demo(shop, now: dt.datetime | None = None) -> int:
                 status=status,
                 total=total,
                 paid_amount=total if paid else Decimal(0),
-                ordered_at=at(ordered),
-                paid_at=at(ordered) + dt.timedelta(minutes=5) if paid else None,
-                shipped_at=at(shipped),
-                delivered_at=at(signed),
+                ordered_at=ago(now, ordered),
+                paid_at=ago(now, ordered) + dt.timedelta(minutes=5) if paid else None,
+                shipped_at=ago(now, shipped) if shipped is not None else None,
+                delivered_at=ago(now, signed) if signed is not None else None,
                 receiver_name=name,
                 receiver_phone=phone,
                 receiver_address=address,
@@ -124,8 +128,8 @@ def load_commerce_demo(shop, now: dt.datetime | None = None) -> int:
                     category=product.category,
                     flags=product.flags,
                     quantity=quantity,
-                    unit_price=product.price,
-                    paid_amount=product.price * quantity if paid else Decimal(0),
+                    unit_price=prices[product_id],
+                    paid_amount=prices[product_id] * quantity if paid else Decimal(0),
                     source_updated_at=now,
                 )
             if paid:
@@ -139,7 +143,9 @@ def load_commerce_demo(shop, now: dt.datetime | None = None) -> int:
                     source_updated_at=now,
                 )
             if shipped is not None:
-                _shipment(order, at(shipped), at(signed))
+                _shipment(
+                    order, ago(now, shipped), ago(now, signed) if signed is not None else None
+                )
             created += 1
         RiskEntry.objects.get_or_create(
             shop=shop,

@@ -104,18 +104,19 @@ def request_after_sales(order: Order, form, *, check_only: bool):
     requested_type = form.get("type") or ""
     if requested_type not in SELF_SERVICE_TYPES:
         raise ActionError(_("Choose return or exchange."), code="invalid")
-    options = {
-        "reason": form.get("reason") or "",
-        "condition": form.get("condition") or "",
-        "requested_type": requested_type,
-    }
+    reason = str(form.get("reason") or "")
+    condition = str(form.get("condition") or "")
     if check_only:
-        return cases.evaluate(order, lines, **options)
+        return cases.evaluate(
+            order, lines, reason=reason, condition=condition, requested_type=requested_type
+        )
     return cases.open_case(
         None,
         order,
         lines,
+        reason=reason,
+        condition=condition,
+        requested_type=requested_type,
         description=str(form.get("description") or "")[:2000],
         source=CaseSource.SELF_SERVICE,
-        **options,
     )
