@@ -36,9 +36,11 @@ class Pii:
 # A match may not touch another digit, a Latin letter or a mask character:
 # "SF1381234567890" and "138****5678" hold no phone number.
 _ALNUM = r"0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
-_BEFORE = rf"(?<![{_ALNUM}*＊¥￥$])(?<!\d[.．])"
+# "A1-13912345678" is a model or batch code, not a phone.
+_BEFORE = rf"(?<![{_ALNUM}*＊¥￥$])(?<!\d[.．])(?<!\d[\-－/_])"
 _AFTER = rf"(?![{_ALNUM}*＊])(?![.．]\d)"
-_SEP = r"[ \u00a0\u3000\-－]?"
+# Between groups of digits: spaces, dashes, dots (186.1234.5678).
+_SEP = r"[ \u00a0\u3000\-－.．—–·]?"
 
 _DIGITS = re.compile(
     # The leading class lets the engine skip quickly to where a number can start.
@@ -59,7 +61,9 @@ _DIGITS = re.compile(
     # Landline with its area code: 010 and 02x have 8-digit numbers, the rest 7-8.
     + r"|(?P<landline>(?:[(（]0\d{2,3}[)）]"
     + _SEP
-    + r"\d{7,8}"
+    + r"(?:\d{7,8}|\d{3,4}"
+    + _SEP
+    + r"\d{4})"
     + r"|0(?:10|2\d)"
     + _SEP
     + r"\d{4}"
@@ -71,7 +75,8 @@ _DIGITS = re.compile(
     + _SEP
     + r"\d{4}))"
     # Resident ID: 18 characters (last may be X), or the old 15 digits.
-    + r"|(?P<id18>\d{6}[ ]?\d{8}[ ]?\d{3}[\dXx])"
+    # Written in groups: 6-8-4 or 6-4-4-4, with spaces or dashes.
+    + r"|(?P<id18>\d{6}[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{3}[\dXx])"
     + r"|(?P<id15>\d{15})"
     + r")"
     + _AFTER
@@ -89,9 +94,15 @@ _CONTEXT_CHARS = 24
 _CONTEXT_WORDS = re.compile(
     r"订单|单号|运单|快递单|物流单|包裹|order|tracking|waybill|parcel|no|#", re.I
 )
-# Full-width digits and plus sign, read as ASCII (same length, so same offsets).
-_FULLWIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+# Full-width digits, plus sign and X, and digits spelt in Chinese
+# (一三八…, 幺 for one), read as ASCII: same length, so same offsets.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９＋Ｘｘ", "0123456789+Xx")
 _HAS_FULLWIDTH = re.compile("[０-９]")
+_CN_DIGITS = str.maketrans("零〇一幺二三四五六七八九", "001123456789")
+# Seven spelt digits in a row (separators allowed) before they are read as a
+# number: "第一" or "一二三" stay words.
+_CN_DIGIT = "[零〇一幺二三四五六七八九]"
+_HAS_CN_RUN = re.compile(rf"{_CN_DIGIT}(?:[ \u3000\-－]?{_CN_DIGIT}){{6,}}")
 
 # Province-level codes that open a resident ID (GB 2260).
 _PROVINCE_CODES = frozenset(
@@ -183,8 +194,13 @@ _ENGLISH = re.compile(_ENGLISH_ADDRESS)
 _CHINESE_CORE = re.compile(rf"(?:{_STREET_WORDS}|{_ESTATE_WORDS}){_SECTION}\s*\d")
 # An address right after these is the shop's own (where returns go), not a buyer's.
 _SHOP_ADDRESS_CONTEXT = re.compile(
-    r"(?:退货|退回|寄回|退换货?|换货|售后|返厂|return)\s*(?:地址|address|请寄|寄)?\s*"
-    r"(?:到|往|至|to)?\s*[:：是为]?\s*$",
+    r"(?:(?:退货|退回|寄回|退换货?|换货|售后|返厂|return)\s*(?:地址|address|请寄|寄)?\s*"
+    r"(?:到|往|至|to|回)?"
+    # "换货请寄到我们仓库：", "我们的售后仓地址是", "本店门店在"
+    r"|(?:我们|我司|本店|店铺|公司|商家|our)\s*(?:的)?\s*"
+    r"(?:仓库|售后仓|售后部|售后|发货仓|仓|门店|实体店|店|公司|办公室|warehouse|store|office)\s*"
+    r"(?:地址|address)?\s*(?:在|is)?)"
+    r"\s*[:：是为]?\s*$",
     re.IGNORECASE,
 )
 _NAME_RUN = re.compile(rf"(?:{_NAME}|[A-Za-z])(?:{_NAME}|[A-Za-z]|[ \u3000])*")
@@ -192,18 +208,19 @@ _ENGLISH_HINT = re.compile(r"\d[A-Za-z]?\s+[A-Z][a-z]")
 _WINDOW_BEFORE = 40
 _WINDOW_AFTER = 60
 
-_HAS_DIGIT = re.compile(r"\d")
+_HAS_DIGIT = re.compile(rf"\d|{_CN_DIGIT}{{3}}")
 
 # Cheap patterns (RE2-compatible) that every finding of a kind contains, for
 # callers that prefilter before calling `find_pii` (the guard's detectors).
 _D = "[0-9０-９]"
-_S = "[ \u00a0\u3000\\-－]?"
+_S = "[ \u00a0\u3000\\-－.．—–·]?"
 TRIGGERS: dict[str, tuple[str, ...]] = {
     PHONE: (
         rf"[1１][3-9３-９]{_D}{_S}{_D}{{4}}{_S}{_D}{{4}}",
         rf"[0０]{_D}{{2,3}}[)）]?{_S}{_D}{{3,4}}{_S}{_D}{{4}}",
+        rf"[一幺]{_S}[三四五六七八九](?:{_S}{_CN_DIGIT}){{9}}",
     ),
-    ID_NUMBER: (rf"{_D}{{6}} ?{_D}{{8}}", rf"{_D}{{15}}"),
+    ID_NUMBER: (rf"{_D}{{6}}[ \\-]?{_D}{{4}}[ \\-]?{_D}{{4}}", rf"{_D}{{15}}"),
     ADDRESS: (
         rf"(?:{_STREET_WORDS}|{_ESTATE_WORDS}){_SECTION}\s*\d",
         r"\d[A-Za-z]?\s+[A-Z][a-z]",
@@ -283,6 +300,8 @@ def find_pii(text: str) -> list[Pii]:
     if not text or _HAS_DIGIT.search(text) is None:
         return []
     scan = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
+    if _HAS_CN_RUN.search(scan) is not None:
+        scan = _HAS_CN_RUN.sub(lambda m: m.group().translate(_CN_DIGITS), scan)
     hits = _digit_hits(scan)
     addresses = _address_hits(text)
     if addresses:
@@ -333,6 +352,8 @@ def mask(value: str, kind: str) -> str:
     """A single value as staff see it: 138****5678, 110101********123X,
     浙江省杭州市西湖区****."""
     value = value.translate(_FULLWIDTH)
+    if kind in (PHONE, ID_NUMBER):
+        value = value.translate(_CN_DIGITS)
     if kind == PHONE:
         return _mask_phone(value)
     if kind == ID_NUMBER:

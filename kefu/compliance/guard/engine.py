@@ -68,6 +68,14 @@ _NEGATIONS = (
     "cannot",
     "can't",
     "not ",
+    # Warnings about scammers: "如有人要求您线下付款，请举报".
+    "如有人",
+    "若有人",
+    "有人要求",
+    "有人让",
+    "谨防",
+    "警惕",
+    "冒充",
 )
 
 
