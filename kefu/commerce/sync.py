@@ -12,8 +12,10 @@ late delivery never undoes a newer state."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
+import json
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -305,7 +307,9 @@ def prepare(kind: str, values: Mapping[str, object], zone: dt.tzinfo) -> Record:
 _MONEY_TEXT = re.compile(r"[0-9]{1,10}\.[0-9][0-9]")  # already in cents, < MONEY_LIMIT
 
 
-def cleaner(kind: str, columns: Sequence[str], zone: dt.tzinfo) -> Callable[[Sequence[str]], Record]:
+def cleaner(
+    kind: str, columns: Sequence[str], zone: dt.tzinfo
+) -> Callable[[Sequence[str]], Record]:
     """`prepare` compiled for one file: a function from a row's cells (strings in
     the order of `columns`, the file's header) to the same record `prepare` gives
     for `dict(zip(columns, cells))`. The usual cells take a short path; anything
@@ -325,11 +329,33 @@ def cleaner(kind: str, columns: Sequence[str], zone: dt.tzinfo) -> Callable[[Seq
     money_text = _MONEY_TEXT.fullmatch
     flags_seen: dict[str, list[str]] = {}
 
+    combine = dt.datetime.combine
+    offset_of = zone.utcoffset
+    # For a zone that gives the offset of a naive time as of the same time with
+    # tzinfo=zone (fold 0), `local - offset` in UTC is what `parse_time` gets by
+    # replace() and astimezone(), which are far slower.
+    naive_ok = isinstance(zone, ZoneInfo | dt.timezone)
+    times_seen: dict[str, dt.datetime] = {}
+
     def time(text: str) -> dt.datetime:
+        found = times_seen.get(text)  # the same stamp in several columns or rows
+        if found is not None:
+            return found
         moment = fromisoformat(text.strip())
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zone)
-        return moment.astimezone(utc)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(utc)
+        elif naive_ok:
+            offset = offset_of(moment)
+            if offset is None:  # not for these zones; as parse_time would do
+                return parse_time(text, zone)  # type: ignore[return-value]
+            moment = moment - offset
+            moment = combine(moment.date(), moment.time(), utc)
+        else:
+            moment = moment.replace(tzinfo=zone).astimezone(utc)
+        if len(times_seen) >= 4096:
+            times_seen.clear()
+        times_seen[text] = moment
+        return moment
 
     def money(text: str) -> Decimal | None:
         if money_text(text):
@@ -508,11 +534,21 @@ def _keeps(adapt: Callable[[Any], Any], probe: object) -> bool:
 
 def _sqlite_utc_text(adapt: Callable[[Any], Any]) -> Callable[[dt.datetime], Any]:
     utc = dt.UTC
+    combine = dt.datetime.combine
+    seen: dict[dt.datetime, str] = {}
 
     def convert(value: dt.datetime) -> Any:
-        if value.tzinfo is utc:
-            return str(value)[:-6]  # "YYYY-MM-DD HH:MM:SS[.ffffff]" without "+00:00"
-        return adapt(value)
+        if value.tzinfo is not utc:
+            return adapt(value)
+        text = seen.get(value)  # equal UTC datetimes have the same text
+        if text is None:
+            # str() of the naive datetime, as the backend writes it
+            # ("YYYY-MM-DD HH:MM:SS[.ffffff]"); combine() is faster than replace().
+            text = combine(value.date(), value.time()).isoformat(" ")
+            if len(seen) >= 4096:
+                seen.clear()
+            seen[value] = text
+        return text
 
     return convert
 
@@ -563,7 +599,7 @@ class _Table:
         if not rows:
             return
         defaults, pick, adapted = self.defaults, self.pick, self.adapted
-        params = []
+        params: list[list[Any]] = []
         append = params.append
         for row in rows:
             values = list(pick({**defaults, **row}))
@@ -582,7 +618,7 @@ class _Table:
         names = list(names)
         quote = connection.ops.quote_name
         adapters = [self.adapter[name] for name in names]
-        params = []
+        params: list[list[Any]] = []
         for pk, values in rows:
             row = [
                 adapt(value) if adapt is not None and value is not None else value
@@ -621,46 +657,46 @@ def _update(instances: Sequence[models.Model], names: Iterable[str]) -> None:
     (`bulk_update` builds a CASE per field and row, far slower for thousands)."""
     if not instances:
         return
-    attnames = [instances[0]._meta.get_field(name).attname for name in sorted(set(names))]
+    meta: Any = instances[0]._meta
+    attnames = [meta.get_field(name).attname for name in sorted(set(names))]
     _table(type(instances[0])).update(
         attnames,
-        [
-            (instance.pk, [getattr(instance, name) for name in attnames])
-            for instance in instances
-        ],
+        [(instance.pk, [getattr(instance, name) for name in attnames]) for instance in instances],
     )
 
 
-def _select(sql: str, params: Sequence[object]) -> list[tuple]:
+def _select(sql: str, params: Sequence[Any]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def _column(model: type[models.Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    field: Any = model._meta.get_field(name)
+    return connection.ops.quote_name(field.column)
 
 
-def _pairs(
+def _lookup(
     model: type[models.Model],
     key: str,
-    value: str,
+    columns: Sequence[str],
     wanted: Iterable[object],
     where: Mapping[str, object] | None = None,
 ) -> list[tuple]:
-    """(key, value) columns of the rows whose `key` is in `wanted` (and whose
-    `where` columns equal the given values): plain SQL, for columns the driver
-    returns as the ORM would (ids, text), without building the ORM query."""
+    """These columns of the rows whose `key` is in `wanted` (and whose `where`
+    columns equal the given values), in plain SQL: only for columns the driver
+    returns as the ORM would (ids, text), and without building an ORM query for
+    thousands of parameters."""
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
         return []
-    conditions = "".join(f" AND {_column(model, name)} = %s" for name in (where or {}))
-    fixed = list((where or {}).values())
+    where = where or {}
+    conditions = "".join(f" AND {_column(model, name)} = %s" for name in where)
+    fixed = list(where.values())
     found: list[tuple] = []
     for chunk in _chunks(wanted, 5000):
-        sql = "SELECT {}, {} FROM {} WHERE {} IN ({}){}".format(
-            _column(model, key),
-            _column(model, value),
+        sql = "SELECT {} FROM {} WHERE {} IN ({}){}".format(
+            ", ".join(_column(model, name) for name in columns),
             connection.ops.quote_name(model._meta.db_table),
             _column(model, key),
             ", ".join(["%s"] * len(chunk)),
@@ -676,13 +712,45 @@ def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
 
 
 def _order_ids(shop, external_ids: Iterable[str]) -> dict[str, int]:
-    wanted = list(set(external_ids))
-    found: dict[str, int] = {}
+    return dict(
+        _lookup(Order, "external_id", ("external_id", "id"), external_ids, {"shop": shop.id})
+    )
+
+
+def _orders_and(
+    shop, external_ids: Iterable[str], model: type[models.Model], columns: Sequence[str]
+) -> tuple[dict[str, int], list[tuple]]:
+    """The shop's orders by external id, and these columns of `model`'s rows of
+    those orders ((order id, *columns) each): one query, a LEFT JOIN, instead
+    of one for the orders and one for their rows."""
+    orders: dict[str, int] = {}
+    rows: list[tuple] = []
+    wanted = list(dict.fromkeys(external_ids))
+    if not wanted:
+        return orders, rows
+    quote = connection.ops.quote_name
+    order_id, child_fk = _column(Order, "id"), _column(model, "order")
     for chunk in _chunks(wanted, 5000):
-        found.update(
-            Order.objects.filter(shop=shop, external_id__in=chunk).values_list("external_id", "id")
+        sql = (
+            "SELECT o.{}, o.{}, {} FROM {} o LEFT JOIN {} c ON c.{} = o.{}"
+            " WHERE o.{} IN ({}) AND o.{} = %s"
+        ).format(
+            _column(Order, "external_id"),
+            order_id,
+            ", ".join(f"c.{_column(model, name)}" for name in columns),
+            quote(Order._meta.db_table),
+            quote(model._meta.db_table),
+            child_fk,
+            order_id,
+            _column(Order, "external_id"),
+            ", ".join(["%s"] * len(chunk)),
+            _column(Order, "shop"),
         )
-    return found
+        for external_id, pk, *values in _select(sql, [*chunk, shop.id]):
+            orders[external_id] = pk
+            if values[0] is not None:
+                rows.append((pk, *values))
+    return orders, rows
 
 
 def _unknown_order(order_id: str) -> Invalid:
@@ -720,6 +788,12 @@ _ORDER_FIELDS = {  # record field → model attribute
 }
 
 
+# The stores copy a record and rename `updated_at` instead of mapping each key:
+# that is the same only while these hold.
+assert set(ORDER_COLUMNS) == {"order_id", *_ORDER_FIELDS}
+assert all(_ORDER_FIELDS[k] == k for k in _ORDER_FIELDS if k != "updated_at")
+
+
 def _missing_for_new(kind: str, record: Record) -> Invalid | None:
     missing = [field for field in REQUIRED_FOR_NEW[kind] if not record.get(field)]
     if missing:
@@ -728,24 +802,24 @@ def _missing_for_new(kind: str, record: Record) -> Invalid | None:
 
 
 def _customers_by_account(shop, accounts: Iterable[str]) -> dict[str, int]:
-    wanted = list({account for account in accounts if account})
-    found: dict[str, int] = {}
-    for chunk in _chunks(wanted, 5000):
-        found.update(
-            CustomerIdentity.objects.filter(
-                shop=shop, kind=IdentityKind.MARKETPLACE, value__in=chunk
-            ).values_list("value", "customer_id")
-        )
-    return found
+    where = {"shop": shop.id, "kind": str(IdentityKind.MARKETPLACE.value)}
+    if not CustomerIdentity.objects.filter(shop=shop, kind=IdentityKind.MARKETPLACE).exists():
+        return {}  # one cheap query instead of an IN list of every account
+    wanted = (account for account in accounts if account)
+    return dict(_lookup(CustomerIdentity, "value", ("value", "customer"), wanted, where))
 
 
 def _store_orders(shop, records: Sequence[Record], now: dt.datetime) -> list[Outcome | Invalid]:
-    existing = {
-        order.external_id: order
-        for order in Order.objects.select_for_update().filter(
-            shop=shop, external_id__in=[record["order_id"] for record in records]
-        )
-    }
+    # Which orders exist: plain SQL; only those are loaded (and locked) as models.
+    found = _order_ids(shop, (record["order_id"] for record in records))
+    existing = (
+        {
+            order.external_id: order
+            for order in Order.objects.select_for_update().filter(id__in=list(found.values()))
+        }
+        if found
+        else {}
+    )
     customers = _customers_by_account(shop, (r.get("buyer_account", "") for r in records))
     results: list[Outcome | Invalid] = []
     new_rows = []
@@ -753,7 +827,10 @@ def _store_orders(shop, records: Sequence[Record], now: dt.datetime) -> list[Out
     changed_fields: set[str] = set()
     for record in records:
         order = existing.get(record["order_id"])
-        fields = {_ORDER_FIELDS[k]: v for k, v in record.items() if k in _ORDER_FIELDS}
+        # = {_ORDER_FIELDS[k]: v for k, v in record.items() if k in _ORDER_FIELDS}
+        fields = record.copy()
+        del fields["order_id"]
+        fields["source_updated_at"] = fields.pop("updated_at")
         for name in ("total", "paid_amount"):
             if name in fields and fields[name] is None:
                 fields[name] = Decimal("0.00")
@@ -770,14 +847,10 @@ def _store_orders(shop, records: Sequence[Record], now: dt.datetime) -> list[Out
                 continue
             fields.setdefault("status", OrderStatus.PENDING_PAYMENT)
             fields["customer_id"] = customers.get(record["buyer_account"])
-            new_rows.append(
-                {
-                    **fields,
-                    "shop_id": shop.id,
-                    "external_id": record["order_id"],
-                    "updated_at": now,
-                }
-            )
+            fields["shop_id"] = shop.id
+            fields["external_id"] = record["order_id"]
+            fields["updated_at"] = now
+            new_rows.append(fields)
             results.append("created")
             continue
         incoming_rank = STATUS_RANK[fields.get("status", order.status)]
@@ -822,6 +895,10 @@ _ITEM_FIELDS = {
 }
 
 
+assert set(ITEM_COLUMNS) == {"order_id", "item_id", "product_id", *_ITEM_FIELDS}
+assert all(_ITEM_FIELDS[k] == k for k in _ITEM_FIELDS if k != "updated_at")
+
+
 def _products(shop, records: Sequence[Record]) -> dict[str, int]:
     """The shop's products named by the items, created or refreshed from them:
     the latest item row describing a product wins when it says something new."""
@@ -834,62 +911,96 @@ def _products(shop, records: Sequence[Record]) -> dict[str, int]:
                 latest[product_id] = record
     if not latest:
         return {}
-    known = {
-        row[0]: row[1:]
-        for row in Product.objects.filter(shop=shop, external_id__in=list(latest)).values_list(
-            "external_id", "id", "name", "category", "flags", "source_updated_at"
-        )
-    }
-    new_rows = []
-    changed = []
-    for product_id, record in latest.items():
-        found = known.get(product_id)
-        if found is None:
-            new_rows.append(
-                {
-                    "shop_id": shop.id,
-                    "external_id": product_id,
-                    "name": record.get("name") or product_id,
-                    "category": record.get("category") or "",
-                    "flags": record.get("flags") or [],
-                    "source_updated_at": record["updated_at"],
-                }
-            )
-            continue
-        pk, name, category, flags, stamp = found
-        if stamp is not None and record["updated_at"] <= stamp:
-            continue
-        product = Product(id=pk, name=name, category=category, flags=flags, source_updated_at=stamp)
+    # What the products say now, in plain SQL (text columns, JSON as text); the
+    # ORM loads the source stamps only of products this batch would change.
+    columns = ("external_id", "id", "name", "category", "flags")
+    ids: dict[str, int] = {}
+    differing: dict[int, tuple[str, dict[str, object], dict[str, object]]] = {}
+    for product_id, pk, name, category, flags in _lookup(
+        Product, "external_id", columns, latest, {"shop": shop.id}
+    ):
+        ids[product_id] = pk
+        record = latest[product_id]
         described: dict[str, object] = {
             key: record[key] for key in ("category", "flags") if key in record
         }
         if record.get("name"):
             described["name"] = record["name"]
+        current = {"name": name, "category": category, "flags": _json_value(flags)}
+        if any(current[key] != value for key, value in described.items()):
+            differing[pk] = (product_id, current, described)
+    stamps = (
+        dict(Product.objects.filter(id__in=list(differing)).values_list("id", "source_updated_at"))
+        if differing
+        else {}
+    )
+    changed = []
+    for pk, (product_id, current, described) in differing.items():
+        stamp = stamps.get(pk)
+        record = latest[product_id]
+        if stamp is not None and record["updated_at"] <= stamp:
+            continue
+        product = Product(id=pk, source_updated_at=stamp, **current)
         if _apply(product, described):
             product.source_updated_at = record["updated_at"]
             changed.append(product)
+    new_rows = [
+        {
+            "shop_id": shop.id,
+            "external_id": product_id,
+            "name": record.get("name") or product_id,
+            "category": record.get("category") or "",
+            "flags": record.get("flags") or [],
+            "source_updated_at": record["updated_at"],
+        }
+        for product_id, record in latest.items()
+        if product_id not in ids
+    ]
     _insert(Product, new_rows)
     _update(changed, ["name", "category", "flags", "source_updated_at"])
     if not new_rows:
-        return {product_id: row[0] for product_id, row in known.items()}
-    return dict(
-        Product.objects.filter(shop=shop, external_id__in=list(latest)).values_list(
-            "external_id", "id"
-        )
-    )
+        return ids
+    return dict(_lookup(Product, "external_id", ("external_id", "id"), latest, {"shop": shop.id}))
+
+
+_json_seen: dict[str, object] = {}
+
+
+def _json_value(stored: object) -> object:
+    """A JSON column's value as the ORM reads it (the drivers give the text)."""
+    if not isinstance(stored, str):
+        return stored
+    found = _json_seen.get(stored)
+    if found is None:
+        try:
+            found = json.loads(stored)
+        except json.JSONDecodeError:
+            return stored
+        if len(_json_seen) < 1024:
+            _json_seen[stored] = found
+    if isinstance(found, list) and all(isinstance(item, str) for item in found):
+        return list(found)
+    return copy.deepcopy(found)
 
 
 def _store_items(shop, records: Sequence[Record], now: dt.datetime) -> list[Outcome | Invalid]:
-    orders = _order_ids(shop, (record["order_id"] for record in records))
+    # The orders, and which of them have items, in one plain query; only those
+    # load their items as models (by order only: an IN list on both columns of
+    # the unique index makes SQLite probe every combination).
+    orders, having = _orders_and(
+        shop, (record["order_id"] for record in records), OrderItem, ("id",)
+    )
     known = [record for record in records if record["order_id"] in orders]
-    existing = {
-        (item.order_id, item.external_id): item
-        for item in OrderItem.objects.select_for_update().filter(
-            # By order only: an IN list on both columns of the unique index makes
-            # SQLite probe every combination.
-            order_id__in={orders[r["order_id"]] for r in known}
-        )
-    }
+    existing = (
+        {
+            (item.order_id, item.external_id): item
+            for item in OrderItem.objects.select_for_update().filter(
+                order_id__in={row[0] for row in having}
+            )
+        }
+        if having
+        else {}
+    )
     products = _products(shop, known)
     results: list[Outcome | Invalid] = []
     new_rows = []
@@ -900,14 +1011,17 @@ def _store_items(shop, records: Sequence[Record], now: dt.datetime) -> list[Outc
         if order_id is None:
             results.append(_unknown_order(record["order_id"]))
             continue
-        fields = {_ITEM_FIELDS[k]: v for k, v in record.items() if k in _ITEM_FIELDS}
+        # = {_ITEM_FIELDS[k]: v for k, v in record.items() if k in _ITEM_FIELDS}
+        fields = record.copy()
+        del fields["order_id"], fields["item_id"]
+        fields["source_updated_at"] = fields.pop("updated_at")
         for name in ("unit_price", "paid_amount"):
             if name in fields and fields[name] is None:
                 fields[name] = Decimal("0.00")
         if "quantity" in fields and fields["quantity"] is None:
             fields["quantity"] = 1
-        if "product_id" in record:
-            fields["product_id"] = products.get(record["product_id"])
+        if "product_id" in fields:
+            fields["product_id"] = products.get(fields["product_id"])
         if not fields.get("name"):
             fields.pop("name", None)
         item = existing.get((order_id, record["item_id"]))
@@ -916,7 +1030,9 @@ def _store_items(shop, records: Sequence[Record], now: dt.datetime) -> list[Outc
             if problem:
                 results.append(problem)
                 continue
-            new_rows.append({**fields, "order_id": order_id, "external_id": record["item_id"]})
+            fields["order_id"] = order_id
+            fields["external_id"] = record["item_id"]
+            new_rows.append(fields)
             results.append("created")
             continue
         verdict = precedence(item.source_updated_at, 0, fields["source_updated_at"], 0)
@@ -1006,22 +1122,34 @@ def _store_shipments(shop, records: Sequence[Record], now: dt.datetime) -> list[
     `shipped_at` / `delivered_at` fill an empty field, and replace a stored one
     only from a record whose `updated_at` is not older than the shipment's last
     event; `last_event_at` is the latest event time. Events are never removed."""
-    orders = _order_ids(shop, (record["order_id"] for record in records))
+    # The orders and their parcels ((order, courier, number, id) each), one query.
+    orders, found = _orders_and(
+        shop,
+        (record["order_id"] for record in records),
+        Shipment,
+        ("courier", "tracking_number", "id"),
+    )
     known = [record for record in records if record["order_id"] in orders]
 
     def key(record: Record) -> tuple[int, str, str]:
         return (orders[record["order_id"]], record["courier"], record["tracking_number"])
 
-    def fetch() -> dict[tuple[int, str, str], Shipment]:
-        return {
-            (shipment.order_id, shipment.courier, shipment.tracking_number): shipment
-            for shipment in Shipment.objects.select_for_update().filter(
-                order_id__in={orders[r["order_id"]] for r in known}
-            )
-        }
+    def parcels(order_ids: Iterable[int]) -> list[tuple]:
+        columns = ("order", "courier", "tracking_number", "id")
+        return _lookup(Shipment, "order", columns, order_ids)
 
-    shipments = fetch()
-    missing = {key(record) for record in known} - set(shipments)
+    # Each parcel's [id, shipped_at, delivered_at, last_event_at].
+    state: dict[tuple[int, str, str], list[Any]] = {}
+    if found:
+        times = {
+            row[0]: row[1:]
+            for row in Shipment.objects.select_for_update()
+            .filter(id__in=[row[3] for row in found])
+            .values_list("id", "shipped_at", "delivered_at", "last_event_at")
+        }
+        state = {(o, c, t): [pk, *times[pk]] for o, c, t, pk in found}
+    stored_before = {state[k][0] for k in {key(record) for record in known} if k in state}
+    missing = {key(record) for record in known} - set(state)
     if missing:
         # New parcels are inserted with what this batch says about them.
         new: dict[tuple[int, str, str], dict[str, Any]] = {}
@@ -1042,42 +1170,52 @@ def _store_shipments(shop, records: Sequence[Record], now: dt.datetime) -> list[
             ):
                 row["last_event_at"] = occurred_at
         _insert(Shipment, list(new.values()))
-        shipments = fetch()
-    events = {
-        (event.shipment_id, event.occurred_at, event.status): event
-        for event in TrackingEvent.objects.filter(
-            shipment_id__in=[shipments[k].id for k in {key(r) for r in known}]
-        ).only("id", "shipment_id", "occurred_at", "status", "location", "description")
-    }
-    before = {
-        shipment.id: (shipment.shipped_at, shipment.delivered_at, shipment.last_event_at)
-        for shipment in shipments.values()
-    }
+        for o, c, t, pk in parcels({shipment_key[0] for shipment_key in missing}):
+            inserted = new.get((o, c, t))
+            if inserted is not None:
+                state[(o, c, t)] = [
+                    pk,
+                    inserted.get("shipped_at"),
+                    inserted.get("delivered_at"),
+                    inserted.get("last_event_at"),
+                ]
+    # Only parcels stored before this batch can have events already.
+    events = (
+        {
+            (event.shipment_id, event.occurred_at, event.status): event
+            for event in TrackingEvent.objects.filter(shipment_id__in=stored_before).only(
+                "id", "shipment_id", "occurred_at", "status", "location", "description"
+            )
+        }
+        if stored_before
+        else {}
+    )
+    before = {parcel[0]: tuple(parcel[1:]) for parcel in state.values()}
     results: list[Outcome | Invalid] = []
     new_events = []
     changed_events: list[TrackingEvent] = []
-    touched: dict[int, Shipment] = {}
+    touched: dict[int, list[Any]] = {}
     for record in records:
         if record["order_id"] not in orders:
             results.append(_unknown_order(record["order_id"]))
             continue
         shipment_key = key(record)
-        shipment = shipments[shipment_key]
+        parcel = state[shipment_key]
         outcome: Outcome = "created" if shipment_key in missing else "unchanged"
         missing.discard(shipment_key)
-        newest_known = shipment.last_event_at
-        for name in ("shipped_at", "delivered_at"):
+        newest_known = parcel[3]
+        for position, name in ((1, "shipped_at"), (2, "delivered_at")):
             value = record.get(name)
-            stored = getattr(shipment, name)
+            stored = parcel[position]
             if value and value != stored:
                 if stored is None or newest_known is None or record["updated_at"] >= newest_known:
-                    setattr(shipment, name, value)
+                    parcel[position] = value
                     outcome = "updated" if outcome == "unchanged" else outcome
         occurred_at = record.get("event_time")
         if occurred_at:
-            if shipment.last_event_at is None or occurred_at > shipment.last_event_at:
-                shipment.last_event_at = occurred_at
-            event_key = (shipment.id, occurred_at, record["event_status"])
+            if parcel[3] is None or occurred_at > parcel[3]:
+                parcel[3] = occurred_at
+            event_key = (parcel[0], occurred_at, record["event_status"])
             event = events.get(event_key)
             details = {
                 "location": record.get("event_location") or "",
@@ -1086,7 +1224,7 @@ def _store_shipments(shop, records: Sequence[Record], now: dt.datetime) -> list[
             if event is None:
                 new_events.append(
                     {
-                        "shipment_id": shipment.id,
+                        "shipment_id": parcel[0],
                         "occurred_at": occurred_at,
                         "status": record["event_status"],
                         **details,
@@ -1096,19 +1234,17 @@ def _store_shipments(shop, records: Sequence[Record], now: dt.datetime) -> list[
             elif _apply(event, details):
                 changed_events.append(event)
                 outcome = "updated" if outcome == "unchanged" else outcome
-        touched[shipment.id] = shipment
+        touched[parcel[0]] = parcel
         results.append(outcome)
     _insert(TrackingEvent, new_events)
     if changed_events:
         _update(changed_events, ["location", "description"])
     changed = [
-        shipment
-        for shipment in touched.values()
-        if (shipment.shipped_at, shipment.delivered_at, shipment.last_event_at)
-        != before[shipment.id]
+        (parcel[0], parcel[1:])
+        for parcel in touched.values()
+        if tuple(parcel[1:]) != before[parcel[0]]
     ]
-    if changed:
-        _update(changed, ["shipped_at", "delivered_at", "last_event_at"])
+    _table(Shipment).update(("shipped_at", "delivered_at", "last_event_at"), changed)
     return results
 
 

@@ -20,11 +20,12 @@ class SyncImporter(tabular.Importer):
     def import_rows(
         self, rows: list[Row], context: ImportContext
     ) -> list[Outcome | list[RowError]]:
-        results: list[Outcome | list[RowError] | None] = [None] * len(rows)
-        clean: list[tuple[int, sync.Record]] = []
         if not rows:
             return []
+        # Cells by position, cleaned by `sync.cleaner` made once for the header.
         prepare = self._cleaner(rows[0].header, context)
+        results: list[Outcome | list[RowError] | None] = [None] * len(rows)
+        clean: list[tuple[int, sync.Record]] = []
         kind = self.kind
         identity = sync.identity
         claim = context.claim
@@ -52,7 +53,6 @@ class SyncImporter(tabular.Importer):
                 # A row older than what is stored changes nothing.
                 results[position] = "unchanged" if outcome == "ignored_older" else outcome
         return [result for result in results if result is not None]
-
 
     def _cleaner(self, header: list[str], context: ImportContext):
         """`sync.cleaner` for this file's header, made once per import run."""
