@@ -214,9 +214,12 @@ class Postgres:
 # --- the worker (one database, one process) ----------------------------------------------
 
 
-def worker(mode: str, database_url: str, data: Path) -> None:
+def worker(mode: str, database_url: str, data: Path, profile: Path | None = None) -> None:
     os.environ["KEFU_DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings.dev")
+    # As in production: no DEBUG query log (it re-quotes every parameter of
+    # every query, for the import and the ceiling alike).
+    os.environ.setdefault("KEFU_DEBUG", "0")
     import django
 
     django.setup()
@@ -233,6 +236,12 @@ def worker(mode: str, database_url: str, data: Path) -> None:
         # like django.setup(): process start, not import work.
         tabular.importers()
         seconds = {}
+        profiler = None
+        if profile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         for kind in KINDS:
             started = time.perf_counter()
             try:
@@ -243,6 +252,10 @@ def worker(mode: str, database_url: str, data: Path) -> None:
             except SystemExit as exit_info:
                 raise SystemExit(f"the {kind} import rejected rows ({exit_info.code})") from None
             seconds[kind] = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(profile))
+            log(f"  profile of the product run written to {profile}")
     else:
         seconds = ceiling(shop, data)
     from kefu.commerce.models import Order, OrderItem, TrackingEvent
@@ -355,11 +368,12 @@ def ceiling(shop, data: Path) -> dict[str, float]:
     return seconds
 
 
-def run_worker(mode: str, database_url: str, data: Path) -> dict:
+def run_worker(mode: str, database_url: str, data: Path, profile: Path | None = None) -> dict:
     started = time.perf_counter()
+    extra = ["--profile", str(profile)] if profile is not None and mode == "product" else []
     result = subprocess.run(
         [sys.executable, __file__, "--worker", mode, "--database-url", database_url,
-         "--data", str(data)],
+         "--data", str(data), *extra],
         check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
@@ -377,12 +391,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--check", action="store_true", help="exit 1 below the target ratio")
     parser.add_argument("--skip-postgresql", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="PREFIX",
+        help="cProfile the product imports into PREFIX-<backend>.prof (slows them down)",
+    )
     parser.add_argument("--worker", choices=("product", "ceiling"), help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.database_url, args.data)
+        worker(args.worker, args.database_url, args.data, args.profile)
         return
 
     base = Path(tempfile.mkdtemp(prefix="kefu-import-bench-"))
@@ -408,7 +428,12 @@ def main() -> None:
                 else:
                     assert postgres is not None
                     url = postgres.create(f"kefu_{mode}")
-                outcome = run_worker(mode, url, data)
+                profile = (
+                    None
+                    if args.profile is None
+                    else args.profile.with_name(f"{args.profile.name}-{backend}.prof").resolve()
+                )
+                outcome = run_worker(mode, url, data, profile)
                 if outcome["rows"] != rows:
                     raise SystemExit(f"{backend} {mode}: {outcome['rows']} rows, expected {rows}")
                 rates[mode] = rows / sum(outcome["seconds"].values())

@@ -19,7 +19,7 @@ from .. import queries
 from ..models import AfterSalesCase, CaseState, Order, OrderStatus
 from .test_orders_api import get, post, world  # noqa: F401 - the shared fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 
 def signed(order: Order, days_ago: int, paid: str = "100.00") -> Order:

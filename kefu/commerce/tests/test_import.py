@@ -17,7 +17,7 @@ from kefu.commerce.models import Order, OrderItem, Payment, Product, Shipment, T
 from kefu.core import tabular
 from kefu.tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 ORDER_HEADER = "order_id,buyer_account,status,total,paid_amount,ordered_at,paid_at,updated_at\n"

@@ -17,7 +17,7 @@ from kefu.commerce.models import Order, OrderItem, Product, Shipment, TrackingEv
 from kefu.core import tabular
 from kefu.tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -28,7 +28,7 @@ from ..models import (
     Shipment,
 )
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 
 def make_order(shop, buyer: str, number: str, status=OrderStatus.PAID, total="100.00", **fields):

@@ -28,7 +28,7 @@ from kefu.core.clock import FixedClock
 from kefu.core.errors import ActionError, NotFound
 from kefu.tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 UTC = dt.UTC
 # 12:00 in Shanghai (UTC+8), a Monday.

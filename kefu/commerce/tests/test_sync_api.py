@@ -15,7 +15,7 @@ from kefu.accounts import actions as account_actions
 from kefu.commerce.models import Order, OrderItem, Payment, TrackingEvent
 from kefu.tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
 
 @pytest.fixture(autouse=True)
