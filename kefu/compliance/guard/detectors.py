@@ -452,3 +452,45 @@ register(
         needs_facts=True,
     )
 )
+
+
+# --- learned: steering off the platform, card fees -------------------------------
+
+# The words a violation of the family cannot do without (contacts, payment
+# ways, other shops; cards, fees, percentages), in the shared RE2 set: most
+# messages never reach the model. Checked against every labelled positive by
+# scripts/train_guard_model.py.
+OFF_PLATFORM_TRIGGERS = (
+    r"微|[vw]\s*x|v信|v芯|\bv\b|v号|威|薇|徽|维芯|卫星|绿|q\s*q|扣扣|企鹅|钉钉|电话|手机|号码|小号|个人号",
+    r"联系(?:我|方式|电话)|(?:私下|直接|单独)联系|私|加我|加一下|加上|加个|加了|主页|软件|不方便|不好(?:谈|说)|群|朋友圈|公众号|视频号",
+    r"转账|转给|转我|转过来|打给|打到|支付宝|银行|账户|账号|汇|现金|付现|当面|收款|扫|二维码|付款码|取消",
+    r"小程序|官网|网址|网站|网店|商城|独立站|代购|厂家|另一|另外一|别的店|其他店|其它店|实体店|姊妹",
+    r"拼多多|拼夕夕|京东|抖音|快手|小红书|闲鱼|淘口令|直播|天猫|平台|淘宝|某宝|站外|线下|外面|绕",
+    r'不用(?:再)?(?:拍|下单|付)|隔壁|店(?:拍|买|下单|看看)|别付|先别|直接找我|找我(?:买|拿|订)|店[”"」』]|店名|小铺|那家|搜|下载',
+    r"链接|http|www|\.(?:com|net|cn)\b",
+    r"\b(?:wechat|whatsapp|telegram|line|signal|instagram|facebook|paypal|venmo|zelle|alipay)",
+    r"\b(?:bank|transfer|wire|cash|qr|scan|phone|number|call|text me|email|dm|message me|contact)",
+    r"\b(?:site|website|store|shop|link|group|platform|outside|directly|offline|personal|app)\b",
+)
+CARD_FEE_TRIGGERS = (
+    r"信用卡|花呗|白条|借呗|刷卡|分期|信用|手续费|服务费|通道费|渠道|利息|费率|点数|个点|%|百分之|千分之",
+    r"card|credit|huabei|install?ment|surcharge|fee|interest|commission|processing",
+)
+
+
+def _learned(family: str) -> Callable[[str, str, GuardContext], list[Hit]]:
+    def run(text: str, norm: str, context: GuardContext) -> list[Hit]:
+        from .learned import models
+
+        span = models()[family].find(norm)
+        return [] if span is None else [Hit(span[0], span[1])]
+
+    return run
+
+
+register(
+    Detector(
+        "learned_off_platform", _learned("off_platform"), trigger_patterns=OFF_PLATFORM_TRIGGERS
+    )
+)
+register(Detector("learned_card_fee", _learned("card_fee"), trigger_patterns=CARD_FEE_TRIGGERS))

@@ -17,6 +17,20 @@ KB = Path(__file__).resolve().parents[2] / "knowledge" / "demo" / "kb.json"
 
 pytestmark = pytest.mark.django_db
 
+DEMO_MODEL_WARNINGS = {
+    "Hello, welcome to our home-tex": "off_platform_learned",
+    "No. The merchant pays the card": "card_fee_learned",
+    'Tap "Join membership" on our s': "off_platform_learned",
+    "We ship from our warehouse in ": "off_platform_learned",
+    "We're the brand's official fla": "off_platform_learned",
+    "Yes, our store offers price pr": "off_platform_learned",
+    "Yes, we can issue a VAT specia": "off_platform_learned",
+    "Yes. All our orders are paid o": "card_fee_learned",
+    "We're sorry for the trouble. P": "off_platform_learned",
+    "亲，看到您拍下的订单还没有付款，是不是付款时遇到什么问题了呢": "card_fee_learned",
+    "亲，跟您同步一下进度：仓库已经收到您寄回的商品，新品今天已经": "off_platform_learned",
+}
+
 
 def test_demo_knowledge_base_passes_the_demo_rules():
     shop = f.make_shop(slug="demo")
@@ -27,10 +41,20 @@ def test_demo_knowledge_base_passes_the_demo_rules():
     texts += [reply["text"] for reply in kb["quick_replies"]]
     texts += [script["text"] for script in kb["scripts"]]
     flagged = {}
+    warned = {}
     for text in texts:
         screening = actions.screen_outgoing(text, shop_id=shop.id, agent_level="junior")
-        if screening.findings:
-            flagged[text[:40]] = [(f.rule, text[f.start : f.end]) for f in screening.findings]
+        for finding in screening.findings:
+            if finding.rule.endswith("_learned") and finding.severity == "log":
+                warned[text[:30]] = finding.rule
+            else:
+                flagged.setdefault(text[:40], []).append(
+                    (finding.rule, text[finding.start : finding.end])
+                )
     assert flagged == {}
+    # The learned detectors' false alarms on the shop's long answers (a genre
+    # their training lacks; docs/BENCHMARKS.md): noted for QA only ("log"),
+    # never a warning or a block.
+    assert warned == DEMO_MODEL_WARNINGS
     # The same shop blocks what its rules forbid.
     assert actions.screen_outgoing("加我微信详聊", shop_id=shop.id).blocked

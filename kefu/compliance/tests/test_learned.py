@@ -1,0 +1,90 @@
+"""The learned detectors (guard/learned.py, rules/guard_model.json): the
+shipped weights are what scripts/train_guard_model.py produces, and the
+detectors catch wordings the rules miss, warn only, on the clause, and let
+negations and exceptions pass like the rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from kefu.compliance.guard import detectors
+from kefu.compliance.guard.defaults import default_specs
+from kefu.compliance.guard.engine import Guard
+from kefu.compliance.guard.learned import models
+from kefu.compliance.guard.normalize import fold
+
+ROOT = Path(__file__).resolve().parents[3]
+SPECS = {spec.code: spec for spec in default_specs()}
+LEARNED = Guard([SPECS["off_platform_learned"], SPECS["card_fee_learned"]])
+
+
+def found(guard: Guard, text: str) -> list[tuple[str, str, str]]:
+    return [(f.rule, f.severity, text[f.start : f.end]) for f in guard.screen(text).findings]
+
+
+def test_shipped_weights_are_what_the_training_script_writes():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_guard_model.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "up to date"
+
+
+def test_the_model_file_loads_both_families():
+    loaded = models()
+    assert sorted(loaded) == ["card_fee", "off_platform"]
+    for model in loaded.values():
+        assert 1000 <= len(model.weights) <= 4000
+        assert -1 <= model.threshold <= 1
+
+
+def test_catches_wordings_the_rules_miss_as_a_warning_on_the_clause():
+    text = "亲，您换个聊天软件找我吧，这边不方便说"
+    assert found(Guard([SPECS["off_platform"]]), text) == []
+    assert found(LEARNED, text) == [("off_platform_learned", "log", "找我吧")]
+    text = "Sure. Paying by card costs you a bit extra for the bank fee."
+    assert found(Guard([SPECS["card_fee"]]), text) == []
+    assert found(LEARNED, text) == [
+        ("card_fee_learned", "log", "card costs you a bit extra for the bank fee")
+    ]
+
+
+def test_reassurances_and_ordinary_messages_pass():
+    for text in (
+        "我们不会让您私下转账，请放心",
+        "我们不会追加任何手续费",
+        "本店支持花呗分期免息",
+        "您好，请问有什么可以帮您？",
+        "快递员会打电话联系您",
+    ):
+        assert found(LEARNED, text) == [], text
+
+
+def test_the_engines_negation_applies_to_the_models_clause():
+    text = "加我那个绿色图标的号，发您实拍"
+    assert found(LEARNED, text) == [("off_platform_learned", "log", "加我那个绿色图标的号")]
+    # The model alone would flag the clause; the negation before it lets it pass.
+    negated = "请勿加我那个绿色图标的号"
+    assert models()["off_platform"].find(fold(negated)) is not None
+    assert found(LEARNED, negated) == []
+
+
+def test_exceptions_apply_to_the_models_findings():
+    text = "加我那个绿色图标的号，发您实拍"
+    spec = dataclasses.replace(SPECS["off_platform_learned"], exceptions=("加我那个绿色图标的号",))
+    assert found(Guard([spec]), text) == []
+
+
+def test_the_model_runs_only_after_its_triggers():
+    text = "有问题随时在这里找我，我都在线"
+    detector = detectors.get("learned_off_platform")
+    assert detector is not None
+    assert not any(re.search(p, fold(text)) for p in detector.trigger_patterns)
+    assert found(LEARNED, text) == []
