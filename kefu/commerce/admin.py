@@ -13,15 +13,13 @@ import datetime as dt
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts import queries as account_queries
 from kefu.accounts.models import Shop
-from kefu.core import tabular
 from kefu.core.errors import ActionError
-from kefu.knowledge.admin import ImportForm
+from kefu.knowledge.admin import render_import
 
 from . import actions
 from .models import (
@@ -90,32 +88,7 @@ class ScopedReadOnlyAdmin(admin.ModelAdmin):
         shop_ids = supervised_shop_ids(request)
         if not self.has_view_permission(request) or not shop_ids:
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None, shop_ids=shop_ids)
-        report = None
-        file_error = ""
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                report = tabular.run_import(
-                    self.import_kind,
-                    upload.read(),
-                    upload.name,
-                    shop=form.cleaned_data["shop"],
-                    user=request.user,
-                    atomic=form.cleaned_data["atomic"],
-                )
-            except tabular.TableError as error:
-                file_error = str(error)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Import %(kind)s") % {"kind": self.model._meta.verbose_name_plural},
-            "form": form,
-            "report": report,
-            "file_error": file_error,
-            "columns": tabular.get_importer(self.import_kind).columns,
-        }
-        return TemplateResponse(request, "knowledge/admin/import.html", context)
+        return render_import(self, request, self.import_kind, shop_ids)
 
 
 class OrderItemInline(admin.TabularInline):

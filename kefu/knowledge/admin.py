@@ -326,7 +326,12 @@ def import_view(model_admin, request, kind: str):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied
-    shop_ids = model_admin.editable_shop_ids(request)
+    return render_import(model_admin, request, kind, model_admin.editable_shop_ids(request))
+
+
+def render_import(model_admin, request, kind: str, shop_ids):
+    """The admin's spreadsheet import page for `kind` into one of `shop_ids`
+    (the caller has checked the permission)."""
     form = ImportForm(request.POST or None, request.FILES or None, shop_ids=shop_ids)
     report = None
     file_error = ""
