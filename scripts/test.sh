@@ -6,7 +6,7 @@
 #                PostgreSQL + Redis on free loopback ports;
 #   3. 10-second smoke runs of bench/chat_load.py (embedded and scaled), when it exists,
 #      of bench/bot_eval.py on the public evaluation data when the machine has it,
-#      and bench/guard_bench.py against its targets.
+#      bench/guard_bench.py against its targets, and a small bench/import_bench.py.
 # Every phase runs even when an earlier one failed; the exit status is non-zero
 # if any failed. Servers started here are stopped (and their temp dirs removed)
 # on exit, whatever the reason.
@@ -184,10 +184,19 @@ else
         --messages 10000 --check
 fi
 
+# The order import bench, small: it runs end to end on SQLite and on its own
+# PostgreSQL (the full run with --check is in docs/BENCHMARKS.md; at this size
+# the ratios are too noisy to judge).
+if [ "$DRY" = 1 ]; then
+    run_phase 3-import-bench .venv/bin/python bench/import_bench.py --help
+else
+    run_phase 3-import-bench timeout 600 .venv/bin/python bench/import_bench.py --orders 5000
+fi
+
 # --- Summary -----------------------------------------------------------------
 log "summary"
 status=0
-for name in 1-embedded 2-scaled 3-bench-embedded 3-bench-scaled 3-bot-eval 3-guard-bench; do
+for name in 1-embedded 2-scaled 3-bench-embedded 3-bench-scaled 3-bot-eval 3-guard-bench 3-import-bench; do
     [ -n "${result[$name]+set}" ] || continue
     if [ "${result[$name]}" -eq 0 ]; then
         echo "  $name: passed"
