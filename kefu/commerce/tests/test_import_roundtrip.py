@@ -65,7 +65,7 @@ def _import(shop, kind: str, text: str) -> tabular.ImportReport:
     return report
 
 
-def _stored(model, pk: int) -> tuple:
+def _stored(model, pk: int) -> dict:
     """The row as the database holds it (the driver's values, no ORM)."""
     with connection.cursor() as cursor:
         cursor.execute(
