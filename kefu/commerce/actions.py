@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kefu.accounts import queries as accounts_queries
@@ -311,9 +312,19 @@ def change_order(
 
 
 def _send_tracking(user, conversation, change: OrderChange, after: dict) -> None:
+    from kefu.bot.nlp.text import language_of
     from kefu.inbox import actions as inbox_actions
+    from kefu.inbox.models import Message, SenderType
 
-    text = _("Your parcel was sent with %(courier)s, tracking number %(tracking)s.") % after
+    # In the buyer's language: that of their latest message.
+    last = (
+        Message.objects.filter(conversation_id=conversation.id, sender_type=SenderType.CUSTOMER)
+        .order_by("-seq")
+        .values_list("text", flat=True)
+        .first()
+    )
+    with translation.override(language_of(last) if last else "zh-hans"):
+        text = _("Your parcel was sent with %(courier)s, tracking number %(tracking)s.") % after
     result = inbox_actions.send_agent_message(
         user, conversation.id, client_id=f"tracking-{change.id}", text=text
     )

@@ -295,6 +295,7 @@ def test_resend_tracking_sends_it_through_the_conversation(world):
     assert post(client, url, {"kind": "resend_tracking"}).status_code == 201
     last = Message.objects.filter(conversation=conversation).order_by("-seq").first()
     assert "SF123456789" in last.text and last.sender_type == "agent"
+    assert "运单号" in last.text  # the buyer wrote in Chinese
 
 
 def test_risk_flags_from_the_list_and_the_rules(world):
