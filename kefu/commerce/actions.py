@@ -49,6 +49,7 @@ from .models import (
     OrderChange,
     OrderItem,
     OrderStatus,
+    TaskStatus,
 )
 
 CENT = Decimal("0.01")
@@ -98,13 +99,11 @@ def level_of(user, shop_id: int) -> str:
 
 
 def _limit(shop, level: str, name: str) -> Decimal:
-    limits = compliance_settings(shop).authority_limits or {}
-    value = (limits.get(level) or {}).get(name)
-    if value is None:
-        from kefu.compliance.guard.context import DEFAULT_LIMITS
+    """The level's authority limit, by the same rule the guard judges with."""
+    from kefu.compliance.guard.context import GuardContext
 
-        value = DEFAULT_LIMITS.get(level, DEFAULT_LIMITS["junior"])[name]
-    return Decimal(str(value))
+    limits = compliance_settings(shop).authority_limits or {}
+    return Decimal(str(GuardContext(authority_limits=limits, agent_level=level).limit(name)))
 
 
 # --- validation helpers ---------------------------------------------------------------
@@ -634,3 +633,41 @@ def check_policy(value: Any) -> dict:
     except PolicyError as error:
         raise ActionError(str(error), code="invalid") from None
     return dict(value)
+
+
+# --- work queues ------------------------------------------------------------------------
+
+
+def finish_task(user, task_id: int, *, dismiss: bool = False, clock: Clock = system_clock):
+    """An agent marks a task done (contacted the buyer) or dismisses it. Only
+    someone who can see the task in the queue page may; anything else is
+    NotFound and changes nothing. Who and when go into the task and the audit
+    log; the outcome (`result`) stays the sweep's to record."""
+    from . import queues
+
+    with transaction.atomic():
+        task = (
+            queues.visible_tasks(user)
+            .select_related("order")
+            .select_for_update(of=("self",))
+            .filter(id=task_id)
+            .first()
+        )
+        if task is None:
+            raise NotFound(_("Task not found."))
+        if task.status != TaskStatus.OPEN:
+            raise ActionError(_("This task is already closed."), code="task_closed")
+        task.status = TaskStatus.DISMISSED if dismiss else TaskStatus.DONE
+        task.done_by = user
+        task.details = {**task.details, "finished_at": clock.now().isoformat()}
+        task.save(update_fields=["status", "done_by", "details"])
+        audit.record(
+            user,
+            AuditAction.ORDER_CHANGE,
+            shop_id=task.shop_id,
+            customer_id=task.order.customer_id,
+            subject=f"{task.order.external_id}: {task.kind} {task.status}",
+            data={"work_task": task.id, "kind": task.kind, "status": task.status},
+            clock=clock,
+        )
+    return task

@@ -17,7 +17,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kefu.compliance import identity
-from kefu.compliance.models import ComplianceSettings
 from kefu.core.clock import Clock, system_clock
 
 from . import queries
@@ -37,12 +36,7 @@ def _ship_by(order: Order) -> dt.datetime | None:
         return order.ship_by
     if order.paid_at is None:
         return None
-    hours = (
-        ComplianceSettings.objects.filter(shop_id=order.shop_id)
-        .values_list("ship_within_hours", flat=True)
-        .first()
-        or 72
-    )
+    hours = queries.ship_within_hours([order.shop_id])[order.shop_id]
     return order.paid_at + dt.timedelta(hours=hours)
 
 

@@ -4,6 +4,7 @@ the customer's orders, one order's timeline, risk flags and dispute rates."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -36,10 +37,28 @@ SERIAL_RETURNER_DAYS = 90
 DISPUTE_DAYS = 30
 
 
+DEFAULT_SHIP_WITHIN_HOURS = 72
+
+
 def settings_of(shop_id: int) -> CommerceSettings:
-    """The shop's settings row, created with the defaults on first use."""
-    settings, _created = CommerceSettings.objects.get_or_create(shop_id=shop_id)
-    return settings
+    """The shop's settings, or the defaults (unsaved) when it has none yet:
+    reading never writes."""
+    found = CommerceSettings.objects.filter(shop_id=shop_id).first()
+    return found if found is not None else CommerceSettings(shop_id=shop_id)
+
+
+def ship_within_hours(shop_ids: Iterable[int]) -> dict[int, int]:
+    """The promised shipping time per shop: the compliance settings' one value,
+    which the guard reads too."""
+    from kefu.compliance.models import ComplianceSettings
+
+    ids = list(shop_ids)
+    hours = dict(
+        ComplianceSettings.objects.filter(shop_id__in=ids).values_list(
+            "shop_id", "ship_within_hours"
+        )
+    )
+    return {shop_id: hours.get(shop_id, DEFAULT_SHIP_WITHIN_HOURS) for shop_id in ids}
 
 
 def marketplace_accounts(customer_id: int) -> list[str]:

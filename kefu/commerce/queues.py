@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext, override, pgettext
 
 from kefu.compliance import privacy
 
-from . import sweeps
+from . import queries, sweeps
 from .models import TaskKind, TaskStatus, WorkTask
 from .sweeps import NOT_PAID, PAID
 
@@ -138,7 +138,7 @@ def queue_guide(kind: str, shop_id: int) -> str:
     compensation rule for late shipments."""
     if kind != TaskKind.LATE_SHIPMENT:
         return str(GUIDES[kind])
-    percent, cap = sweeps.late_shipment_rule(sweeps.commerce_settings(shop_id))
+    percent, cap = sweeps.late_shipment_rule(queries.settings_of(shop_id))
     if cap is None:
         return str(LATE_GUIDE_UNCAPPED) % {"percent": f"{percent.normalize():f}"}
     return str(GUIDES[kind]) % {

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Shop
 from kefu.core.clock import Clock, system_clock
-from kefu.core.errors import ActionError, NotFound
 
+from . import queries
 from .models import (
     CommerceSettings,
     InvoiceRequest,
@@ -35,9 +33,6 @@ from .models import (
     TaskStatus,
     WorkTask,
 )
-
-DEFAULT_SHIP_WITHIN_HOURS = 72
-CENT = Decimal("0.01")
 
 # The group that works each queue (routing.models.GroupCode values).
 QUEUE_GROUPS = {
@@ -67,25 +62,6 @@ FINISHED_ORDER_STATES = (
 # --- Shop settings -------------------------------------------------------------------
 
 
-def commerce_settings(shop_id: int) -> CommerceSettings:
-    """The shop's settings, or the defaults (unsaved) when it has none yet."""
-    found = CommerceSettings.objects.filter(shop_id=shop_id).first()
-    return found if found is not None else CommerceSettings(shop_id=shop_id)
-
-
-def ship_within_hours(shop_ids: Iterable[int]) -> dict[int, int]:
-    """The promised shipping time per shop (the compliance settings' one value)."""
-    from kefu.compliance.models import ComplianceSettings
-
-    ids = list(shop_ids)
-    hours = dict(
-        ComplianceSettings.objects.filter(shop_id__in=ids).values_list(
-            "shop_id", "ship_within_hours"
-        )
-    )
-    return {shop_id: hours.get(shop_id, DEFAULT_SHIP_WITHIN_HOURS) for shop_id in ids}
-
-
 def late_shipment_rule(settings: CommerceSettings) -> tuple[Decimal, Decimal | None]:
     """(percent of the paid amount, cap in yuan or None for no cap): the seed's
     30 % capped at 500 unless the shop's after-sales policy overrides them
@@ -100,8 +76,10 @@ def late_shipment_rule(settings: CommerceSettings) -> tuple[Decimal, Decimal | N
 
 
 def late_compensation(paid_amount: Decimal, percent: Decimal, cap: Decimal | None) -> Decimal:
-    amount = (Decimal(paid_amount) * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-    return amount if cap is None else min(amount, cap.quantize(CENT, rounding=ROUND_HALF_UP))
+    """The policy engine's own rule, on an order's paid amount."""
+    from .policy.engine import percent_of
+
+    return percent_of(Decimal(paid_amount), percent, cap)
 
 
 def parse_hours(text: str) -> tuple[dt.time, dt.time]:
@@ -165,10 +143,10 @@ def sweep_late_shipments(clock: Clock = system_clock) -> dict[str, int]:
         .values_list("shop_id", flat=True)
         .distinct()
     )
-    hours_by_shop = ship_within_hours(shop_ids)
+    hours_by_shop = queries.ship_within_hours(shop_ids)
     tasks = []
     for shop_id, hours in hours_by_shop.items():
-        percent, cap = late_shipment_rule(commerce_settings(shop_id))
+        percent, cap = late_shipment_rule(queries.settings_of(shop_id))
         late = Order.objects.filter(
             Q(ship_by__isnull=False, ship_by__lte=now)
             | Q(ship_by__isnull=True, paid_at__lte=now - dt.timedelta(hours=hours)),
@@ -242,7 +220,7 @@ def sweep_payment_reminders(clock: Clock = system_clock) -> dict[str, int]:
     shops = _shops(shop_ids)
     tasks = []
     for shop_id, shop in shops.items():
-        settings = commerce_settings(shop_id)
+        settings = queries.settings_of(shop_id)
         if not within_hours(now, settings.reminder_hours, shop.time_zone):
             continue
         cutoff = now - dt.timedelta(minutes=settings.payment_reminder_after_minutes)
@@ -280,7 +258,7 @@ def record_reminder_results(clock: Clock = system_clock) -> dict[str, int]:
     window_by_shop: dict[int, dt.timedelta] = {}
     for task in _unresolved(TaskKind.PAYMENT_REMINDER).select_related("order"):
         if task.shop_id not in window_by_shop:
-            hours = commerce_settings(task.shop_id).reminder_success_hours
+            hours = queries.settings_of(task.shop_id).reminder_success_hours
             window_by_shop[task.shop_id] = dt.timedelta(hours=hours)
         reminded_at = task.due_at or task.created_at
         window_end = reminded_at + window_by_shop[task.shop_id]
@@ -322,7 +300,7 @@ def sweep_stalled_parcels(clock: Clock = system_clock) -> dict[str, int]:
     shop_ids = set(moving.values_list("order__shop_id", flat=True).distinct())
     tasks = []
     for shop_id in shop_ids:
-        default_hours, by_courier = _stalled_after(commerce_settings(shop_id))
+        default_hours, by_courier = _stalled_after(queries.settings_of(shop_id))
         stalled = Q(lost=True)
         for courier, hours in by_courier.items():
             stalled |= Q(courier=courier, quiet_since__lte=now - dt.timedelta(hours=hours))
@@ -389,7 +367,7 @@ def sweep_invoices_due(clock: Clock = system_clock) -> dict[str, int]:
     for shop_id, shop in _shops(shop_ids).items():
         zone = ZoneInfo(shop.time_zone)
         today = now.astimezone(zone).date()
-        last_day = today + dt.timedelta(days=commerce_settings(shop_id).invoice_due_days)
+        last_day = today + dt.timedelta(days=queries.settings_of(shop_id).invoice_due_days)
         due = InvoiceRequest.objects.filter(
             order__shop_id=shop_id, status=InvoiceStatus.PROMISED, promised_by__lte=last_day
         )
@@ -442,41 +420,3 @@ def run_all(clock: Clock = system_clock) -> dict[str, dict[str, int]]:
 
 
 # --- An agent finishes a task --------------------------------------------------------
-
-
-def finish_task(user, task_id: int, *, dismiss: bool = False, clock: Clock = system_clock):
-    """An agent marks a task done (contacted the buyer) or dismisses it. Only
-    someone who can see the task in the queue page may; anything else is
-    NotFound and changes nothing. Who and when go into the task and the audit
-    log; the outcome (`result`) stays the sweep's to record."""
-    from kefu.compliance import audit
-    from kefu.compliance.models import AuditAction
-
-    from . import queues
-
-    with transaction.atomic():
-        task = (
-            queues.visible_tasks(user)
-            .select_related("order")
-            .select_for_update(of=("self",))
-            .filter(id=task_id)
-            .first()
-        )
-        if task is None:
-            raise NotFound(_("Task not found."))
-        if task.status != TaskStatus.OPEN:
-            raise ActionError(_("This task is already closed."), code="task_closed")
-        task.status = TaskStatus.DISMISSED if dismiss else TaskStatus.DONE
-        task.done_by = user
-        task.details = {**task.details, "finished_at": clock.now().isoformat()}
-        task.save(update_fields=["status", "done_by", "details"])
-        audit.record(
-            user,
-            AuditAction.ORDER_CHANGE,
-            shop_id=task.shop_id,
-            customer_id=task.order.customer_id,
-            subject=f"{task.order.external_id}: {task.kind} {task.status}",
-            data={"work_task": task.id, "kind": task.kind, "status": task.status},
-            clock=clock,
-        )
-    return task

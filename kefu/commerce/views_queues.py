@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from kefu.accounts import queries as accounts_queries
 from kefu.core.errors import ActionError
 
-from . import queues, sweeps
+from . import actions, queues
 from .models import TaskKind
 
 SUCCESS_RATE_DAYS = 30
@@ -73,7 +73,7 @@ def work_queues(request: HttpRequest) -> HttpResponse:
 def finish(request: HttpRequest, task_id: int) -> HttpResponse:
     dismiss = request.POST.get("action") == "dismiss"
     try:
-        task = sweeps.finish_task(request.user, task_id, dismiss=dismiss)
+        task = actions.finish_task(request.user, task_id, dismiss=dismiss)
     except ActionError as error:
         messages.error(request, error.message)
         return redirect(reverse("commerce:queues"))

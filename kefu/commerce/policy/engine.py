@@ -320,7 +320,13 @@ def _compensation(request: Request, settings: PolicySettings) -> Decimal:
         percent, cap = settings.out_of_stock_percent, settings.out_of_stock_cap
     else:
         return ZERO
-    amount = (request.share * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return percent_of(request.share, percent, cap)
+
+
+def percent_of(amount: Decimal, percent: Decimal, cap: Decimal | None) -> Decimal:
+    """`percent` of `amount`, rounded half-up to 0.01, at most `cap` (the
+    compensation rule for late shipment and out of stock)."""
+    value = (amount * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     if cap is not None:
-        amount = min(amount, cap.quantize(CENT, rounding=ROUND_HALF_UP))
-    return amount
+        value = min(value, cap.quantize(CENT, rounding=ROUND_HALF_UP))
+    return value

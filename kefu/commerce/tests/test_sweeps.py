@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from kefu.commerce import queues, sweeps
+from kefu.commerce import actions, queues, sweeps
 from kefu.commerce.models import (
     CommerceSettings,
     InvoiceRequest,
@@ -181,7 +181,7 @@ def test_late_task_closes_itself_when_the_order_ships_or_is_cancelled(shop, cloc
     still_late = paid_order(shop, now - dt.timedelta(hours=80))
     sweeps.sweep_late_shipments(clock)
     agent = factories.make_agent(shop, "after_sales")
-    sweeps.finish_task(agent, WorkTask.objects.get(order=handled).id, clock=clock)
+    actions.finish_task(agent, WorkTask.objects.get(order=handled).id, clock=clock)
 
     clock.advance(hours=3)
     Order.objects.filter(id__in=[shipped.id, handled.id]).update(
@@ -275,8 +275,8 @@ def test_reminder_results_are_recorded_and_the_success_rate_reported(shop, clock
     dismissed = unpaid_order(shop, start - dt.timedelta(hours=1))
     assert sweeps.sweep_payment_reminders(clock)["created"] == 5
     agent = factories.make_agent(shop, "pre_sales")
-    sweeps.finish_task(agent, WorkTask.objects.get(order=paid_soon).id, clock=clock)
-    sweeps.finish_task(agent, WorkTask.objects.get(order=dismissed).id, dismiss=True, clock=clock)
+    actions.finish_task(agent, WorkTask.objects.get(order=paid_soon).id, clock=clock)
+    actions.finish_task(agent, WorkTask.objects.get(order=dismissed).id, dismiss=True, clock=clock)
 
     clock.advance(hours=2)
     Order.objects.filter(id=paid_soon.id).update(status=OrderStatus.PAID, paid_at=clock.now())
@@ -452,11 +452,11 @@ def test_only_someone_who_sees_the_task_may_finish_it(shop, clock):
 
     for user in (outsider, pre_sales):
         with pytest.raises(NotFound):
-            sweeps.finish_task(user, task.id, clock=clock)
+            actions.finish_task(user, task.id, clock=clock)
     task.refresh_from_db()
     assert (task.status, task.done_by, audited.count()) == ("open", None, 0)
 
-    sweeps.finish_task(supervisor, task.id, dismiss=True, clock=clock)
+    actions.finish_task(supervisor, task.id, dismiss=True, clock=clock)
     task.refresh_from_db()
     assert (task.status, task.done_by) == ("dismissed", supervisor)
     assert task.details["finished_at"] == clock.now().isoformat()
@@ -465,7 +465,7 @@ def test_only_someone_who_sees_the_task_may_finish_it(shop, clock):
     assert entry.data == {"work_task": task.id, "kind": "late_shipment", "status": "dismissed"}
 
     with pytest.raises(ActionError) as refused:
-        sweeps.finish_task(supervisor, task.id, clock=clock)
+        actions.finish_task(supervisor, task.id, clock=clock)
     assert refused.value.code == "task_closed"
     assert audited.count() == 1
 

@@ -41,13 +41,11 @@ class GuardContext:
     order: OrderFacts | None = None
 
     def limit(self, name: str) -> float:
-        limits = self.authority_limits.get(self.agent_level) or DEFAULT_LIMITS.get(
-            self.agent_level, DEFAULT_LIMITS["junior"]
-        )
-        value = limits.get(name)
-        if value is None:
-            value = DEFAULT_LIMITS["junior"][name]
-        return float(value)
+        """The agent level's limit: the shop's value, else the level's
+        default, else the junior default (an unknown level)."""
+        default = DEFAULT_LIMITS.get(self.agent_level, DEFAULT_LIMITS["junior"])
+        value = (self.authority_limits.get(self.agent_level) or {}).get(name)
+        return float(default[name] if value is None else value)
 
 
 NO_CONTEXT = GuardContext()

@@ -205,3 +205,11 @@ def test_free_shipping_needs_the_region_in_the_same_sentence_and_not_returns():
     assert [t for _r, _s, t in found(guard, text, SHOP)] == ["除外"]
     except_remote = GuardContext(facts=True, free_shipping="except_remote")
     assert found(guard, text, except_remote) == []
+
+
+def test_an_authority_limit_the_shop_left_out_is_the_levels_default():
+    partial = {"senior": {"discount_percent": 12}}
+    senior = GuardContext(facts=True, authority_limits=partial, agent_level="senior")
+    assert senior.limit("discount_percent") == 12
+    assert senior.limit("compensation_yuan") == 30  # the senior default, not the junior 10
+    assert GuardContext(agent_level="nobody").limit("compensation_yuan") == 10
