@@ -37,6 +37,7 @@ from kefu.compliance.models import AuditAction
 from kefu.compliance.privacy import PHONE, mask
 from kefu.core.clock import Clock, system_clock
 from kefu.core.errors import ActionError, NotFound, PermissionDenied
+from kefu.core.text import one_line
 
 from . import queries
 from .models import (
@@ -272,7 +273,7 @@ def change_order(
     with transaction.atomic():
         order = order_for(conversation, order_id, language=language, for_update=True)
         plan = _plan(order, kind, values)
-        reason_text = " ".join(str(reason or "").split())[:400]
+        reason_text = one_line(reason, 400)
         if kind in (ChangeKind.CANCEL, ChangeKind.PRICE):
             reason_text = audit.clean_reason(reason)
         change = OrderChange.objects.create(
@@ -364,7 +365,7 @@ def decide_change(
             shop_id=order.shop_id,
             customer_id=order.customer_id,
             subject=f"{order.external_id}: {change.kind}",
-            reason=" ".join(note.split())[:300],
+            reason=one_line(note, 300),
             data={"change": change.id, "approval": change.approval},
             clock=clock,
         )
@@ -446,7 +447,7 @@ def offer_compensation(
             case=case,
             kind=kind,
             amount=value,
-            reason=" ".join(str(reason).split())[:400],
+            reason=one_line(reason, 400),
             approval=ApprovalState.PENDING if pending else ApprovalState.NOT_NEEDED,
             requested_by=user,
             requested_level=level,
@@ -495,7 +496,7 @@ def decide_compensation(
             shop_id=compensation.shop_id,
             customer_id=compensation.order.customer_id,
             subject=f"{compensation.order.external_id}: {compensation.kind} {compensation.amount}",
-            reason=" ".join(note.split())[:300],
+            reason=one_line(note, 300),
             data={"compensation": compensation.id, "approval": compensation.approval},
             clock=clock,
         )

@@ -21,6 +21,7 @@ from kefu.compliance import audit
 from kefu.compliance.models import AuditAction
 from kefu.core.clock import Clock, system_clock
 from kefu.core.errors import ActionError, NotFound
+from kefu.core.text import one_line
 
 from . import policy
 from .models import (
@@ -165,7 +166,7 @@ def open_case(
             case_type=requested_type or first["case_type"],
             reason=reason,
             condition=condition,
-            description=" ".join(description.split())[:2000],
+            description=one_line(description, 2000),
             source=source,
             decision={"lines": decisions, "explanation": first["explanation"]},
             refund_amount=sum((Decimal(d["refundable_amount"]) for d in decisions), Decimal(0)),
@@ -233,7 +234,7 @@ def advance(user, case_id: int, *, note: str = "", clock: Clock = system_clock) 
                 _("The solution needs a supervisor's approval before it is carried out."),
                 code="approval_needed",
             )
-        _transition(case, CASE_STEPS[position + 1], user, " ".join(note.split())[:400])
+        _transition(case, CASE_STEPS[position + 1], user, one_line(note, 400))
         case.save(update_fields=["state", "updated_at"])
         _audit(user, case, case.state, clock)
     return case
@@ -250,7 +251,7 @@ def decide(
             raise ActionError(_("This case was already decided."), code="decided")
         case.approval = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
         case.save(update_fields=["approval", "updated_at"])
-        _audit(supervisor, case, f"approval {case.approval}", clock, " ".join(note.split())[:300])
+        _audit(supervisor, case, f"approval {case.approval}", clock, one_line(note, 300))
     return case
 
 

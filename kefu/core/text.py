@@ -27,3 +27,9 @@ def clean_client_id(client_id: object) -> str:
     if not isinstance(client_id, str) or not (1 <= len(client_id) <= 64):
         raise ActionError(_("client_id must be a string of 1 to 64 characters."), code="bad_frame")
     return client_id
+
+
+def one_line(value: object, max_chars: int) -> str:
+    """A short free text as stored (a reason, a note): runs of white space
+    collapsed to one space, cut at `max_chars`."""
+    return " ".join(str(value or "").split())[:max_chars]
