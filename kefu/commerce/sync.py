@@ -476,6 +476,25 @@ def precedence(
     return "same" if incoming_rank == stored_rank else "older"
 
 
+def _merge(
+    instance: models.Model,
+    fields: Mapping[str, object],
+    verdict: str,
+    changed: list,
+    changed_fields: set[str],
+) -> Outcome:
+    """A stored record and an incoming one judged by `precedence`: only a newer
+    record changes it; the changed instance and fields are collected."""
+    if verdict != "newer":
+        return "ignored_older" if verdict == "older" else "unchanged"
+    names = _apply(instance, fields)
+    if not names:
+        return "unchanged"
+    changed.append(instance)
+    changed_fields.update(names)
+    return "updated"
+
+
 def _apply(instance: models.Model, changes: Mapping[str, object]) -> list[str]:
     """Set the changed attributes; returns their names."""
     changed = []
@@ -1036,14 +1055,7 @@ def _store_items(shop, records: Sequence[Record], now: dt.datetime) -> list[Outc
             results.append("created")
             continue
         verdict = precedence(item.source_updated_at, 0, fields["source_updated_at"], 0)
-        if verdict != "newer":
-            results.append("ignored_older" if verdict == "older" else "unchanged")
-            continue
-        names = _apply(item, fields)
-        if names:
-            changed.append(item)
-            changed_fields.update(names)
-        results.append("updated" if names else "unchanged")
+        results.append(_merge(item, fields, verdict, changed, changed_fields))
     _insert(OrderItem, new_rows)
     if changed:
         _update(changed, changed_fields)
@@ -1100,14 +1112,7 @@ def _store_payments(shop, records: Sequence[Record], now: dt.datetime) -> list[O
             fields["source_updated_at"],
             PAYMENT_RANK[fields.get("status", payment.status)],
         )
-        if verdict != "newer":
-            results.append("ignored_older" if verdict == "older" else "unchanged")
-            continue
-        names = _apply(payment, fields)
-        if names:
-            changed.append(payment)
-            changed_fields.update(names)
-        results.append("updated" if names else "unchanged")
+        results.append(_merge(payment, fields, verdict, changed, changed_fields))
     _insert(Payment, new_rows)
     if changed:
         _update(changed, changed_fields)
