@@ -127,6 +127,9 @@ async def test_customer_on_one_process_agent_on_the_other(servers):
                     }
                 )
             )
+            # Committed before the customer asks, so the sync has it even when
+            # this socket joined its group after the push went out.
+            await next_frame(agent, lambda f: f["type"] == "ack" and f["client_id"] == "r2")
             await customer.send(json.dumps({"type": "sync", "after_seq": 3}))
             missed = await next_frame(customer, lambda f: f["type"] == "messages")
             seqs = [m["seq"] for m in missed["messages"]]
