@@ -16,7 +16,6 @@ import copy
 import datetime as dt
 import functools
 import json
-import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -326,7 +325,6 @@ def cleaner(
     position = {column: index for index, column in enumerate(columns) if column}
     utc = dt.UTC
     fromisoformat = dt.datetime.fromisoformat
-    money_text = _MONEY_TEXT.fullmatch
     flags_seen: dict[str, list[str]] = {}
 
     combine = dt.datetime.combine
@@ -338,9 +336,8 @@ def cleaner(
     times_seen: dict[str, dt.datetime] = {}
 
     def time(text: str) -> dt.datetime:
-        found = times_seen.get(text)  # the same stamp in several columns or rows
-        if found is not None:
-            return found
+        # Called for a stamp not in `times_seen` (the same stamp recurs in
+        # several columns and rows).
         moment = fromisoformat(text.strip())
         if moment.tzinfo is not None:
             moment = moment.astimezone(utc)
@@ -357,73 +354,80 @@ def cleaner(
         times_seen[text] = moment
         return moment
 
-    def money(text: str) -> Decimal | None:
-        if money_text(text):
-            return Decimal(text)
-        return parse_money(text)
-
     def flags(text: str) -> list[str]:
         found = flags_seen.get(text)
         if found is None:
             found = flags_seen[text] = parse_flags(text)
         return list(found)
 
-    def quantity(text: str) -> int | None:
-        return _parse_quantity(text, zone)
-
-    steps: list[tuple[str, int, Callable[[str], object] | None, int, object]] = []
-    for field, _parse, limit, empty in _PARSERS[kind]:
+    if any(field not in position for field in REQUIRED[kind]):
+        return through_prepare  # `prepare` names what is missing
+    # The function is written out for this header, one straight block per
+    # column (no loop, no per-cell dispatch): it runs once per row of a file
+    # that may have hundreds of thousands. Names come from fixed tables, not
+    # from the file.
+    names: dict[str, object] = {
+        "through_prepare": through_prepare,
+        "Decimal": Decimal,
+        "money_text": _MONEY_TEXT.fullmatch,
+        "parse_money": parse_money,
+        "flags": flags,
+        "quantity": lambda text: _parse_quantity(text, zone),
+        "time": time,
+        "times_seen": times_seen.get,
+        "statuses": STATUS_RANK if kind == "orders" else PAYMENT_RANK,
+        "Failed": (ValueError, TypeError, InvalidOperation, OverflowError, IndexError),
+    }
+    body: list[str] = []
+    variable: dict[str, str] = {}
+    for field, _parse, limit, _empty in _PARSERS[kind]:
         if field not in position:
             continue
+        name = variable[field] = f"v{len(variable)}"
+        body.append(f"c = cells[{position[field]}]")
         if field in _TIMES:
-            parse: Callable[[str], object] | None = time
+            body += [
+                "if c:",
+                f"    {name} = times_seen(c)",
+                f"    if {name} is None:",
+                f"        {name} = time(c)",
+                "else:",
+                f"    {name} = None",
+            ]
         elif field in _MONEY:
-            parse = money
+            body.append(
+                f"{name} = (Decimal(c) if money_text(c) else parse_money(c)) if c else None"
+            )
         elif field == "flags":
-            parse = flags
+            body.append(f"{name} = flags(c) if c else []")
         elif field == "quantity":
-            parse = quantity
-        else:
-            parse = None  # text: stripped, at most `limit` characters
-        steps.append((field, position[field], parse, limit, None if field == "flags" else empty))
-    plan = tuple(steps)
-    required = tuple(field for field in REQUIRED[kind] if field in position)
-    if len(required) < len(REQUIRED[kind]):
-        required = REQUIRED[kind]  # `prepare` names what is missing
-    has_flags = "flags" in position
-    statuses = STATUS_RANK if kind == "orders" else PAYMENT_RANK if kind == "payments" else None
-    events = kind == "shipments"
-
-    def clean(cells: Sequence[str]) -> Record:
-        record: Record = {}
-        try:
-            for field, index, parse, limit, empty in plan:
-                raw = cells[index]
-                if not raw:
-                    record[field] = empty
-                elif parse is None:
-                    value = raw.strip()
-                    if limit and len(value) > limit:
-                        raise ValueError
-                    record[field] = value
-                else:
-                    record[field] = parse(raw)
-            for field in required:
-                if not record.get(field):
-                    raise ValueError
-            if statuses is not None:
-                status = record.get("status")
-                if status and status not in statuses:
-                    raise ValueError
-            if events and bool(record.get("event_time")) != bool(record.get("event_status")):
-                raise ValueError
-        except (ValueError, TypeError, InvalidOperation, OverflowError, IndexError):
-            return through_prepare(cells)
-        if has_flags and record["flags"] is None:
-            record["flags"] = []
-        return record
-
-    return clean
+            body.append(f"{name} = quantity(c) if c else None")
+        else:  # text: stripped, at most `limit` characters
+            body += ["if c:", f"    {name} = c.strip()"]
+            if limit:
+                body.append(f"    if len({name}) > {limit}: raise ValueError")
+            body += ["else:", f"    {name} = ''"]
+    body += [f"if not {variable[field]}: raise ValueError" for field in REQUIRED[kind]]
+    if kind in ("orders", "payments") and "status" in variable:
+        status = variable["status"]
+        body.append(f"if {status} and {status} not in statuses: raise ValueError")
+    if kind == "shipments" and ("event_time" in variable or "event_status" in variable):
+        has_time = variable.get("event_time", "None")
+        has_status = variable.get("event_status", "None")
+        body.append(f"if (not {has_time}) != (not {has_status}): raise ValueError")
+    record = ", ".join(f"{field!r}: {name}" for field, name in variable.items())
+    source = "\n".join(
+        [
+            "def clean(cells):",
+            "    try:",
+            *(f"        {line}" for line in body),
+            "    except Failed:",
+            "        return through_prepare(cells)",
+            f"    return {{{record}}}",
+        ]
+    )
+    exec(compile(source, f"<sync.cleaner {kind}>", "exec"), names)  # noqa: S102
+    return names["clean"]  # type: ignore[return-value]
 
 
 def _choices_error(choices: Iterable[str]) -> str:
@@ -598,13 +602,8 @@ class _Table:
         self.fields = {field.attname: field for field in fields}
         self.names = [field.attname for field in fields]
         self.defaults = {field.attname: field.get_default() for field in fields}
-        self.pick = operator.itemgetter(*self.names)
-        self.adapted = [
-            (position, adapt)
-            for position, adapt in enumerate(_adapters(fields))
-            if adapt is not None
-        ]
         self.adapter = dict(zip(self.names, _adapters(fields), strict=True))
+        self.builders: dict[tuple[str, ...], Callable[[Mapping[str, object]], list[Any]]] = {}
         quote = connection.ops.quote_name
         self.table = quote(meta.db_table)
         self.pk = quote(meta.pk.column)
@@ -617,18 +616,45 @@ class _Table:
     def insert(self, rows: Sequence[Mapping[str, object]]) -> None:
         if not rows:
             return
-        defaults, pick, adapted = self.defaults, self.pick, self.adapted
         params: list[list[Any]] = []
         append = params.append
+        keys: tuple[str, ...] | None = None
+        build = None
         for row in rows:
-            values = list(pick({**defaults, **row}))
-            for position, adapt in adapted:
-                value = values[position]
-                if value is not None:
-                    values[position] = adapt(value)
-            append(values)
+            row_keys = tuple(row)  # the same for nearly every row of a batch
+            if row_keys != keys:
+                keys = row_keys
+                build = self.builders.get(keys) or self._builder(keys)
+            append(build(row))  # type: ignore[misc]
         with connection.cursor() as cursor:
             cursor.executemany(self.insert_sql, params)
+
+    def _builder(self, keys: tuple[str, ...]) -> Callable[[Mapping[str, object]], list[Any]]:
+        """A function from a row with these keys to its INSERT parameters, written
+        out once per key set: the row's values adapted as `insert_sql` wants
+        them, the defaults (adapted once) for the fields the row leaves out."""
+        names: dict[str, object] = {}
+        values = []
+        for position, name in enumerate(self.names):
+            adapt = self.adapter[name]
+            if name not in keys:
+                default = self.defaults[name]
+                names[f"d{position}"] = (
+                    adapt(default) if adapt is not None and default is not None else default
+                )
+                values.append(f"d{position}")
+            elif adapt is None:
+                values.append(f"row[{name!r}]")
+            else:
+                names[f"a{position}"] = adapt
+                values.append(f"(None if (v := row[{name!r}]) is None else a{position}(v))")
+        unknown = set(keys) - set(self.names)
+        if unknown:
+            raise KeyError(", ".join(sorted(unknown)))
+        source = "def build(row):\n    return [{}]".format(", ".join(values))
+        exec(compile(source, f"<sync insert {self.table}>", "exec"), names)  # noqa: S102
+        build = self.builders[keys] = names["build"]  # type: ignore[assignment]
+        return build  # type: ignore[return-value]
 
     def update(self, names: Iterable[str], rows: Sequence[tuple[int, Sequence[object]]]) -> None:
         """UPDATE these columns of these rows, (pk, values in `names` order) each."""
