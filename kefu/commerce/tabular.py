@@ -28,12 +28,14 @@ class SyncImporter(tabular.Importer):
         clean: list[tuple[int, sync.Record]] = []
         kind = self.kind
         identity = sync.identity
-        claim = context.claim
+        first_line = context.seen.setdefault
         identity_field = sync.IDENTITY_FIELD[kind]
         for position, row in enumerate(rows):
             try:
                 record = prepare(row.cells)
-                claim(identity(kind, record), row.line, identity_field)
+                key = identity(kind, record)
+                if first_line(key, row.line) != row.line:
+                    context.claim(key, row.line, identity_field)  # refuses the row
             except sync.Invalid as error:
                 results[position] = [
                     RowError(row.line, field, reason) for field, reason in error.errors

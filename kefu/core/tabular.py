@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import gc
 import io
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,14 @@ class Row:
         self.cells = cells
         self.header = header if header is not None else []
         self._values = values
+
+    @classmethod
+    def of(cls, line: int, cells: list[str], header: list[str]) -> Row:
+        """`Row(line, cells=cells, header=header)` without keyword handling: the
+        reader makes one per line of a file."""
+        row = object.__new__(cls)
+        row.line, row.cells, row.header, row._values = line, cells, header, None
+        return row
 
     @property
     def values(self) -> dict[str, str]:
@@ -279,6 +288,7 @@ def read_table(data: bytes, name: str, max_rows: int = MAX_ROWS) -> tuple[list[s
     rows: list[Row] = []
     append = rows.append
     join = "".join
+    new_row = Row.of
     width = 0
     for line, record in _raw_rows(data, fmt):
         if header is None:
@@ -294,14 +304,15 @@ def read_table(data: bytes, name: str, max_rows: int = MAX_ROWS) -> tuple[list[s
                 )
             width = len(header)
             continue
-        # Every cell is a str here: empty when no cell has more than whitespace.
-        if not join(record).strip():
+        # Every cell is a str here: empty when no cell has more than whitespace
+        # (the first cell decides for nearly every row).
+        if not (record and record[0].strip()) and not join(record).strip():
             continue
         if len(rows) >= max_rows:
             raise TableError(_("Too many rows: at most %(limit)d.") % {"limit": max_rows})
         if len(record) < width:
             record = record + [""] * (width - len(record))
-        append(Row(line, cells=record, header=header))
+        append(new_row(line, record, header))
     if header is None:
         raise TableError(_("The file is empty."))
     return header, rows
@@ -410,11 +421,14 @@ def _import_batches(importer, rows, context, report, progress, progress_every) -
         batch = rows[start : start + size]
         with transaction.atomic():
             results = importer.import_rows(batch, context)
+        outcomes: Counter[str] = Counter()
         for result in results:
-            if isinstance(result, list):
+            if type(result) is list:
                 report.errors.extend(result)
             else:
-                setattr(report, result, getattr(report, result) + 1)
+                outcomes[result] += 1
+        for outcome, count in outcomes.items():
+            setattr(report, outcome, getattr(report, outcome) + count)
         done = start + len(batch)
         if progress and (done // progress_every > reported // progress_every or done == len(rows)):
             progress(done, len(rows))
