@@ -7,8 +7,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kefu.compliance import identity
@@ -18,10 +19,16 @@ from kefu.core.errors import NotFound
 from kefu.customers.models import CustomerIdentity, IdentityKind
 
 from .models import (
+    CASE_STEPS,
     AfterSalesCase,
+    ApprovalState,
+    CaseState,
     CommerceSettings,
+    Compensation,
     Order,
+    OrderChange,
     OrderStatus,
+    Product,
     RiskEntry,
     RiskKind,
 )
@@ -174,6 +181,11 @@ class DisputeRate:
             return Decimal("0")
         return (Decimal(self.disputes) / Decimal(self.paid_orders)).quantize(Decimal("0.0001"))
 
+    @property
+    def percent(self) -> str:
+        """The rate in percent with two decimals, as the page shows it."""
+        return f"{self.rate * 100:.2f}"
+
 
 def dispute_rate(
     shop_id: int, *, product_id: int | None = None, clock: Clock = system_clock
@@ -189,3 +201,47 @@ def dispute_rate(
         cases = cases.filter(items__order_item__product_id=product_id)
         orders = orders.filter(items__product_id=product_id)
     return DisputeRate(cases.distinct().count(), orders.distinct().count())
+
+
+WAITING_LIMIT = 100  # rows per list on the after-sales page
+
+
+def after_sales_board(shop) -> dict[str, Any]:
+    """What the supervisors' after-sales page shows for one shop: cases by step,
+    the open ones, what waits for approval (price changes, concessions, cases),
+    and the dispute rate of the shop and of its disputed products."""
+    counts = dict(
+        AfterSalesCase.objects.filter(shop=shop)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    pending = ApprovalState.PENDING
+    disputed_products = (
+        Product.objects.filter(shop=shop, orderitem__order__cases__platform_intervention=True)
+        .distinct()
+        .order_by("name")[:20]
+    )
+    board: dict[str, Any] = {
+        "steps": [(state, label, counts.get(state, 0)) for state, label in CaseState.choices],
+        "open_cases": AfterSalesCase.objects.filter(shop=shop, state__in=CASE_STEPS[:-2])
+        .select_related("order")
+        .order_by("created_at")[:WAITING_LIMIT],
+        "changes": OrderChange.objects.filter(order__shop=shop, approval=pending)
+        .select_related("order", "requested_by__agent_profile")
+        .order_by("created_at")[:WAITING_LIMIT],
+        "concessions": Compensation.objects.filter(shop=shop, approval=pending)
+        .select_related("order", "requested_by__agent_profile")
+        .order_by("created_at")[:WAITING_LIMIT],
+        "case_approvals": AfterSalesCase.objects.filter(shop=shop, approval=pending)
+        .select_related("order")
+        .order_by("created_at")[:WAITING_LIMIT],
+        "dispute": dispute_rate(shop.id),
+        "product_disputes": [
+            (product, dispute_rate(shop.id, product_id=product.id)) for product in disputed_products
+        ],
+    }
+    board["waiting"] = sum(
+        len(board[name]) for name in ("changes", "concessions", "case_approvals")
+    )
+    return board

@@ -16,7 +16,7 @@ from kefu.compliance.models import AuditLog
 from kefu.core.clock import FixedClock
 
 from .. import queries
-from ..models import AfterSalesCase, CaseState, Order, OrderStatus
+from ..models import AfterSalesCase, CaseState, Order, OrderStatus, Product
 from .test_orders_api import get, post, world  # noqa: F401 - the shared fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.backend]
@@ -141,6 +141,8 @@ def test_bad_case_requests_are_refused(world):  # noqa: F811
 def test_supervisors_page_lists_steps_approvals_and_disputes(world):  # noqa: F811
     shop, _agent, supervisor, conversation, mine, _theirs, client = world
     signed(mine, 2, paid="1200.00")
+    product = Product.objects.create(shop=shop, external_id="P-1", name="纯棉四件套")
+    mine.items.update(product=product)
     case = open_case(client, conversation, mine, quantity=2).json()
     boss = Client()
     boss.force_login(supervisor)
@@ -154,5 +156,9 @@ def test_supervisors_page_lists_steps_approvals_and_disputes(world):  # noqa: F8
     )
     assert decided.status_code == 302
     assert AfterSalesCase.objects.get().approval == "approved"
+    post(client, f"/cases/{case['id']}/platform-intervention")
+    text = boss.get(f"/commerce/after-sales/?shop={shop.slug}").content.decode()
+    # The shop's rate (1 dispute / 2 paid orders) and the product's (1 / 1).
+    assert "50.00%" in text and product.name in text and "100.00" in text
     assert client.get("/commerce/after-sales/").status_code == 403  # an agent
     assert get(client, "/approvals").json() == {"changes": [], "concessions": [], "cases": []}
