@@ -1,12 +1,34 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from kefu.compliance import actions as compliance_actions
 
 from . import actions
 from .models import AgentProfile, AgentStatusChange, ApiToken, LoginLock, Shop
 
 
+class ShopForm(forms.ModelForm):
+    class Meta:
+        model = Shop
+        fields = "__all__"  # noqa: DJ007 - the admin's own field list
+
+    def clean_greeting(self):
+        """The greeting is sent as the shop's first message: the shop's rules
+        check it here, as they check every send."""
+        greeting = self.cleaned_data["greeting"]
+        problems = compliance_actions.check_template(
+            greeting, shop_id=self.instance.pk or 0, language=get_language() or "zh-hans"
+        )
+        if problems:
+            raise forms.ValidationError(problems)
+        return greeting
+
+
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
+    form = ShopForm
     list_display = ("name", "slug", "platform", "sticky_hours", "first_reply_target_seconds")
     search_fields = ("name", "slug")
 

@@ -1,14 +1,38 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from kefu.compliance import actions as compliance_actions
 from kefu.knowledge.admin import ShopScopedAdmin
 
 from . import training
 from .models import BotSettings, BotTurn, Intent, IntentExample, SentimentExample, TrainedModel
 
 
+class BotSettingsForm(forms.ModelForm):
+    class Meta:
+        model = BotSettings
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose
+
+    def clean(self):
+        """The handoff text is sent to buyers: the shop's rules check it here,
+        as they check every send."""
+        cleaned = super().clean()
+        shop = cleaned.get("shop") or getattr(self.instance, "shop", None)
+        text = cleaned.get("handoff_text")
+        if shop is not None and text:
+            problems = compliance_actions.check_template(
+                text, shop_id=shop.id, language=get_language() or "zh-hans"
+            )
+            if problems:
+                self.add_error("handoff_text", problems)
+        return cleaned
+
+
 @admin.register(BotSettings)
 class BotSettingsAdmin(ShopScopedAdmin):
+    form = BotSettingsForm
     list_display = ("shop", "enabled", "answer_threshold", "max_unaccepted", "llm_enabled")
     fieldsets = (
         (None, {"fields": ("shop", "enabled", "name", "answer_threshold", "handoff_text")}),

@@ -82,6 +82,19 @@ def screen_outgoing(
     return shop_guard.guard.screen(text, context, language=language)
 
 
+def check_template(text: str, *, shop_id: int, language: str = "zh-hans") -> list[str]:
+    """Why a shop's template (the greeting, the bot's handoff text) may not be
+    saved: one message per finding the shop's rules would block at send time;
+    empty when it may. Templates are screened again when sent."""
+    screening = screen_outgoing(text, shop_id=shop_id, language=language)
+    return [
+        _("“%(excerpt)s”: %(message)s")
+        % {"excerpt": text[finding.start : finding.end], "message": finding.message}
+        for finding in screening.findings
+        if finding.severity == "block"
+    ]
+
+
 def excerpt(text: str, finding: Finding) -> str:
     from .privacy import mask_text
 

@@ -166,7 +166,9 @@ def ingest_messages(
     return results
 
 
-GUARDED = frozenset({SenderType.AGENT, SenderType.BOT})
+# Everything the shop sends: agents, the bot, and the shop's templates (the
+# greeting, the handoff text), which are also checked when saved.
+GUARDED = frozenset({SenderType.AGENT, SenderType.BOT, SenderType.SYSTEM})
 
 
 def _violations(screening, request: IngestRequest, conversation: dict, seq, now) -> list:
