@@ -179,7 +179,9 @@ def handle_customer_message(
         )
         if decision.outcome == Outcome.ANSWERED:
             prefix = "talk" if decision.small_talk else "bot"
-            result = _bot_message(conversation, settings, f"{prefix}-{seq}", reply, clock)
+            result = _bot_message(
+                conversation, settings, f"{prefix}-{seq}", reply, clock, screening
+            )
             turn.answer_seq = result.message["seq"] if result.message else None
             if turn.faq_id:
                 from kefu.knowledge import actions as knowledge_actions
@@ -262,7 +264,7 @@ def _hand_off(
         )
 
 
-def _bot_message(conversation, settings, client_id: str, text: str, clock: Clock):
+def _bot_message(conversation, settings, client_id: str, text: str, clock: Clock, screening=None):
     result = inbox_actions.ingest_message(
         inbox_actions.IngestRequest(
             conversation_id=conversation.id,
@@ -270,6 +272,7 @@ def _bot_message(conversation, settings, client_id: str, text: str, clock: Clock
             client_id=client_id,
             text=text[: conversation.shop.max_message_chars],
             sender_name=settings.name,
+            screening=screening,  # the answer's, when it was screened to decide
         ),
         clock,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import get_language
@@ -57,6 +58,9 @@ class IngestRequest:
     agent_level: str = ""
     override: bool = False
     language: str = "zh-hans"
+    # The guard's screening of this very text, when the caller already made it
+    # with the shop's rules (the bot, deciding whether to answer): not redone.
+    screening: Any = None
 
 
 @dataclass(slots=True)
@@ -108,12 +112,14 @@ def ingest_messages(
             assert conversation is not None
             screening = None
             if request.sender_type in GUARDED:
-                screening = compliance.screen_outgoing(
-                    request.text,
-                    shop_id=conversation["shop_id"],
-                    agent_level=request.agent_level,
-                    language=request.language,
-                )
+                screening = request.screening
+                if screening is None or screening.text != request.text:
+                    screening = compliance.screen_outgoing(
+                        request.text,
+                        shop_id=conversation["shop_id"],
+                        agent_level=request.agent_level,
+                        language=request.language,
+                    )
                 if screening.blocked and not request.override:
                     result.error = compliance.Blocked(screening)
                     violations += _violations(screening, request, conversation, None, now)

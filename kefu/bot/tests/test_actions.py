@@ -254,3 +254,26 @@ def test_a_blocked_answer_becomes_a_handoff(bot_shop, clock):
         "bot",
         "wechat",
     )
+
+
+def test_an_answer_is_screened_once_and_its_warnings_recorded(bot_shop, clock, monkeypatch):
+    from kefu.compliance import actions as compliance
+    from kefu.compliance.models import Violation
+    from kefu.compliance.tests.helpers import install_rules
+
+    install_rules(bot_shop)
+    answer = "这不是我的责任，但发货一般48小时内。"
+    Faq.objects.filter(question="什么时候发货").update(answer=answer)
+    from kefu.knowledge import search
+
+    search.reset_cache()
+    screened = []
+    real = compliance.screen_outgoing
+    monkeypatch.setattr(
+        compliance, "screen_outgoing", lambda text, **kw: screened.append(text) or real(text, **kw)
+    )
+    conversation, turn = start(bot_shop, "什么时候发货", clock)
+    assert turn.outcome == Outcome.ANSWERED and texts(conversation)[-1] == ("bot", answer)
+    assert screened.count(answer) == 1  # the bot's check is the send's check
+    violation = Violation.objects.get(sender_type="bot")
+    assert (violation.action, violation.rule_code) == ("sent", "danger")
