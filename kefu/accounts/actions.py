@@ -79,9 +79,9 @@ def set_max_concurrent(user, value: int, *, clock: Clock = system_clock) -> Agen
 # What each role edits in the back office, whose lists of these apps are
 # scoped to the user's own shops: the knowledge base and the bot; supervisors
 # also the compliance rules (and hold its permissions: reveal buyer data,
-# allow blocked sends, search the audit log).
+# allow blocked sends, search the audit log), orders and routing.
 BACK_OFFICE_APPS = {
-    "supervisor": ("knowledge", "bot", "compliance", "commerce"),
+    "supervisor": ("knowledge", "bot", "compliance", "commerce", "routing"),
     "trainer": ("knowledge", "bot"),
 }
 

@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+def validate_pattern(pattern: str) -> None:
+    """A rule's expression runs on every new conversation's first message:
+    it must compile for RE2 (linear time, so no pattern can hang routing;
+    backreferences and lookarounds are refused here, when the rule is saved)."""
+    if not pattern:
+        return
+    from kefu.compliance.guard.engine import RuleError, compile_regex
+
+    try:
+        compile_regex(pattern)
+    except RuleError as error:
+        raise ValidationError(
+            gettext("Invalid regular expression: %(error)s") % {"error": error}
+        ) from error
 
 
 class GroupCode(models.TextChoices):
@@ -43,7 +61,13 @@ class RoutingRule(models.Model):
     keywords = models.TextField(
         _("keywords"), blank=True, help_text=_("One per line or comma-separated; any may match.")
     )
-    pattern = models.CharField(_("regular expression"), max_length=300, blank=True)
+    pattern = models.CharField(
+        _("regular expression"),
+        max_length=300,
+        blank=True,
+        validators=[validate_pattern],
+        help_text=_("RE2 syntax: no backreferences or lookarounds."),
+    )
     tier = models.CharField(_("customer tier"), max_length=10, blank=True)
     channel = models.CharField(_("channel"), max_length=20, blank=True)
     risk = models.BooleanField(

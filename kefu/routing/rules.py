@@ -6,9 +6,6 @@ import functools
 import re
 from collections.abc import Callable
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
-
 from .models import GroupCode, RoutingRule, SkillGroup
 
 MAX_TEXT_FOR_PATTERNS = 2000
@@ -18,15 +15,16 @@ def keywords_of(rule: RoutingRule) -> list[str]:
     return [k.strip().lower() for k in re.split(r"[,，\n]", rule.keywords) if k.strip()]
 
 
-def validate_pattern(pattern: str) -> None:
-    if not pattern:
-        return
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str):
+    """The RE2 program of a saved pattern; None when it does not compile (a
+    rule written before patterns were checked): such a rule never matches."""
+    from kefu.compliance.guard.engine import RuleError, compile_regex
+
     try:
-        re.compile(pattern)
-    except re.error as error:
-        raise ValidationError(
-            _("Invalid regular expression: %(error)s") % {"error": error}
-        ) from error
+        return compile_regex(pattern)
+    except RuleError:
+        return None
 
 
 def rule_matches(
@@ -45,10 +43,8 @@ def rule_matches(
     if keywords and not any(k in lowered for k in keywords):
         return False
     if rule.pattern:
-        try:
-            if not re.search(rule.pattern, text[:MAX_TEXT_FOR_PATTERNS]):
-                return False
-        except re.error:
+        compiled = _compiled(rule.pattern)
+        if compiled is None or not compiled.search(text[:MAX_TEXT_FOR_PATTERNS]):
             return False
     return bool(keywords or rule.pattern or rule.tier or rule.channel or rule.risk)
 
