@@ -192,13 +192,6 @@ class TrackingEventAdmin(ScopedReadOnlyAdmin):
     list_select_related = ("shipment",)
 
 
-@admin.register(Product)
-class ProductAdmin(ScopedReadOnlyAdmin):
-    list_display = ("external_id", "name", "shop", "category", "flags", "usage_cycle_days")
-    list_filter = ("shop", "category")
-    search_fields = ("external_id", "name")
-
-
 @admin.register(OrderChange)
 class OrderChangeAdmin(ScopedReadOnlyAdmin):
     shop_field = "order__shop_id"
@@ -235,6 +228,24 @@ class ScopedEditableAdmin(ScopedReadOnlyAdmin):
         if db_field.name == "shop":
             kwargs["queryset"] = Shop.objects.filter(id__in=supervised_shop_ids(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Product)
+class ProductAdmin(ScopedEditableAdmin):
+    """Products come from the items import; supervisors set what the import
+    does not carry: the usage cycle that repurchase reminders count from."""
+
+    list_display = ("external_id", "name", "shop", "category", "flags", "usage_cycle_days")
+    list_filter = ("shop", "category")
+    search_fields = ("external_id", "name")
+    fields = ("shop", "external_id", "name", "category", "flags", "price", "usage_cycle_days")
+    readonly_fields = ("shop", "external_id", "name", "category", "flags", "price")
+
+    def has_add_permission(self, request, obj=None):
+        return False  # products are made by the import
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # order items refer to them
 
 
 @admin.register(RiskEntry)

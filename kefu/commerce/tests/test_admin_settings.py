@@ -11,7 +11,7 @@ from kefu.core.errors import ActionError
 from kefu.tests import factories as f
 
 from .. import actions
-from ..models import CommerceSettings, RiskEntry
+from ..models import CommerceSettings, Product, RiskEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +98,16 @@ def test_settings_form_refuses_what_cannot_be_used(supervisor_client):
     assert good.status_code == 302
     settings.refresh_from_db()
     assert settings.policy == {"no_reason_days": 15}
+
+
+def test_supervisor_sets_a_products_usage_cycle_and_nothing_else(supervisor_client):
+    shop, _supervisor, client = supervisor_client
+    product = Product.objects.create(shop=shop, external_id="P1", name="洗衣液", category="日用")
+    url = f"/admin/commerce/product/{product.id}/change/"
+    assert client.post(url, {"usage_cycle_days": "45", "name": "改名"}).status_code == 302
+    product.refresh_from_db()
+    assert (product.usage_cycle_days, product.name) == (45, "洗衣液")  # the name is the import's
+    assert client.post(url, {"usage_cycle_days": "-1"}).status_code == 200  # refused
+    theirs = Product.objects.create(shop=f.make_shop(), external_id="P1", name="别家")
+    assert client.get(f"/admin/commerce/product/{theirs.id}/change/").status_code == 302
+    assert client.get("/admin/commerce/product/add/").status_code == 403
