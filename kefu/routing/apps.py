@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class RoutingConfig(AppConfig):
     name = "kefu.routing"
     label = "routing"
-    verbose_name = _("routing")
+    verbose_name = _("Routing and queues")

@@ -54,7 +54,10 @@ class RoutingRule(models.Model):
     are tried in `position` order; the first whose every given condition holds wins."""
 
     shop = models.ForeignKey(
-        "accounts.Shop", on_delete=models.CASCADE, related_name="routing_rules"
+        "accounts.Shop",
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+        verbose_name=_("shop"),
     )
     name = models.CharField(_("name"), max_length=80)
     position = models.PositiveIntegerField(_("order"), default=100)
