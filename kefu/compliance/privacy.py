@@ -5,6 +5,10 @@ Pure functions, no database. `mask_text` runs on every customer message shown
 to an agent, so a text without a digit returns after one cheap search; the
 expensive expressions only run on texts that have digits.
 
+An 18-character ID number must pass the GB 11643 checksum, unless an ID
+word (身份证, 证件号, ID number…) comes shortly before it: then a valid
+region and birth date are enough.
+
 What is deliberately *not* buyer data: a digit run inside a longer run of
 digits or letters (order and tracking numbers), a number right after
 订单号 / 运单号 / order no. / tracking, values already masked (138****5678),
@@ -91,6 +95,14 @@ _ORDER_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _CONTEXT_CHARS = 24
+# An ID word shortly before a number (身份证号：…, ID number …): the number is
+# an ID even when its check character is wrong.
+_ID_CONTEXT = re.compile(
+    r"身份证|身份證|证件号|證件號|证件號|證件号|证件编号|證件編號|居民身份|实名信息"
+    r"|\bid\s*(?:card|number|no\b|no\.|#)|\bidentity\s*(?:card|number|document)"
+    r"|\bidentification\s*(?:card|number)|\bnational\s+id\b|\bresident\s+id\b",
+    re.IGNORECASE,
+)
 _CONTEXT_WORDS = re.compile(
     r"订单|单号|运单|快递单|物流单|包裹|order|tracking|waybill|parcel|no|#", re.I
 )
@@ -127,16 +139,20 @@ def id_checksum(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
-def valid_id_number(value: str) -> bool:
+def valid_id_number(value: str, *, checksum: bool = True) -> bool:
     """An 18-character ID with a valid region, birth date and checksum, or a
-    15-digit old ID with a valid region and birth date."""
-    value = value.replace(" ", "").upper()
+    15-digit old ID with a valid region and birth date. `checksum=False`
+    skips the check character (a number an ID word introduces: a typo in the
+    last digit is still someone's ID)."""
+    value = value.replace(" ", "").replace("-", "").upper()
     if len(value) == 18:
         if not value[:17].isdigit() or value[:2] not in _PROVINCE_CODES:
             return False
         year, month, day = int(value[6:10]), int(value[10:12]), int(value[12:14])
         if not 1900 <= year <= 2099 or not _valid_date(year, month, day):
             return False
+        if not checksum:
+            return value[17].isdigit() or value[17] == "X"
         return id_checksum(value[:17]) == value[17]
     if len(value) == 15 and value.isdigit() and value[:2] in _PROVINCE_CODES:
         return _valid_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
@@ -243,7 +259,9 @@ def _digit_hits(text: str) -> list[Pii]:
     for match in _DIGITS.finditer(text):
         start, end = match.span()
         if match.lastgroup in ("id18", "id15"):
-            if not valid_id_number(match.group()):
+            if not valid_id_number(match.group()) and not (
+                _id_context(text, start) and valid_id_number(match.group(), checksum=False)
+            ):
                 continue
             kind = ID_NUMBER
         else:
@@ -252,6 +270,10 @@ def _digit_hits(text: str) -> list[Pii]:
             continue
         hits.append(Pii(kind, start, end))
     return hits
+
+
+def _id_context(text: str, start: int) -> bool:
+    return _ID_CONTEXT.search(text, max(0, start - _CONTEXT_CHARS), start) is not None
 
 
 def _shop_address(text: str, start: int) -> bool:
@@ -336,7 +358,7 @@ def _mask_phone(value: str) -> str:
 
 
 def _mask_id(value: str) -> str:
-    compact = value.replace(" ", "")
+    compact = value.replace(" ", "").replace("-", "")
     if len(compact) <= 10:
         return MASK
     return compact[:6] + "*" * (len(compact) - 10) + compact[-4:]

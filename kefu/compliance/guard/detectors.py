@@ -99,6 +99,44 @@ def _clause_negated(norm: str, start: int) -> bool:
 # --- privacy -----------------------------------------------------------------
 
 
+# The sender's own number ("打我电话 139…", "call me on my cell, 138…",
+# "WhatsApp: +86 139…") is not buyer data: steering the buyer to it is
+# off_platform's finding. A buyer word after the sender's ("加我微信，您的手机号
+# 139…") makes it the buyer's again. find_pii and mask_text still find and
+# mask every number (what staff see); only the guard's privacy finding skips it.
+_OWN_BEFORE = re.compile(
+    r"(?:打|加|找|联系|转|转给|打给|汇给|呼|call|q|v|私)\s*我"
+    r"|我\s*(?:的)?\s*(?:私人|个人|本人|工作)?\s*(?:的)?\s*"
+    r"(?:手机|电话|号码|号|座机|微信|v信|vx|qq|支付宝|卡号|whatsapp)"
+    r"|本人\s*(?:的)?\s*(?:手机|电话|号码)|(?:打|拨|拨打)\s*这个\s*(?:电话|号码|号|手机)"
+    r"|(?:微信|[威薇徽维唯蔚][信芯]|v信|vx|wx|qq|扣扣|支付宝|钉钉|wechat|whatsapp|telegram"
+    r"|signal|viber|line|alipay)\s*(?:号|id|号码|账号|number|no\.?)?\s*(?:是|为|:|：|at\b)"
+    r"|\b(?:call|text|message|reach|contact|ping|whatsapp|add|find)\s+(?:me|us)\b"
+    r"|\b(?:my|our)\s+(?:own\s+)?(?:personal\s+|private\s+|work\s+)?"
+    r"(?:cell|number|phone|mobile|whatsapp|wechat|line|telegram|contact)\b",
+)
+_OWN_AFTER = re.compile(r"^\s*[，,]?\s*(?:找我|联系我|加我|打给我|微信同号|同号|是我的|is my)")
+_BUYER = re.compile(
+    r"您|你的|买家|收件人|收货人|客户|顾客|订单|\b(?:your|buyer|recipient|consignee|customer|order)\b"
+)
+_OWN_WINDOW = 24
+_SENTENCE_STOP = re.compile(r"[。！？!?\n]|\.\s")
+
+
+def sender_contact(norm: str, start: int, end: int) -> bool:
+    """Whether the number at norm[start:end] is given as the sender's own."""
+    low = max(0, start - _OWN_WINDOW)
+    for stop in _SENTENCE_STOP.finditer(norm, low, start):
+        low = stop.end()
+    before = norm[low:start]
+    last = None
+    for match in _OWN_BEFORE.finditer(before):
+        last = match
+    if last is not None:
+        return _BUYER.search(before, last.end()) is None
+    return _OWN_AFTER.search(norm[end : end + 8]) is not None
+
+
 def _pii(kind: str) -> Callable[[str, str, GuardContext], list[Hit]]:
     def run(text: str, norm: str, context: GuardContext) -> list[Hit]:
         from kefu.compliance import privacy
@@ -107,6 +145,7 @@ def _pii(kind: str) -> Callable[[str, str, GuardContext], list[Hit]]:
             Hit(p.start, p.end, privacy.mask(text[p.start : p.end], p.kind))
             for p in privacy.find_pii(text)
             if p.kind == kind
+            and not (kind == privacy.PHONE and sender_contact(norm, p.start, p.end))
         ]
 
     return run
@@ -471,10 +510,13 @@ OFF_PLATFORM_TRIGGERS = (
     r"\b(?:wechat|whatsapp|telegram|line|signal|instagram|facebook|paypal|venmo|zelle|alipay)",
     r"\b(?:bank|transfer|wire|cash|qr|scan|phone|number|call|text me|email|dm|message me|contact)",
     r"\b(?:site|website|store|shop|link|group|platform|outside|directly|offline|personal|app)\b",
+    r"蔚|门市|门店|工作室|档口|见面|交钱|卡号|户名|红包|@"
+    r"|\b(?:insta|ig|fb|tiktok|tg|snap|snapchat|twitter|dm|meet|skype)\b",
 )
 CARD_FEE_TRIGGERS = (
     r"信用卡|花呗|白条|借呗|刷卡|分期|信用|手续费|服务费|通道费|渠道|利息|费率|点数|个点|%|百分之|千分之",
     r"card|credit|huabei|install?ment|surcharge|fee|interest|commission|processing",
+    r"税点|点税|开票|发票|xyk|baitiao|jiebei|\b(?:cc|hb)\b|tax points?|\binvoice",
 )
 
 

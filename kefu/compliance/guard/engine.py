@@ -24,7 +24,7 @@ import re2
 
 from . import detectors as detector_registry
 from .context import NO_CONTEXT, GuardContext
-from .normalize import clause_before, fold
+from .normalize import clause_after, clause_before, fold
 
 SEVERITIES = ("block", "warn", "log")
 KINDS = ("phrases", "regex", "detector")
@@ -76,13 +76,39 @@ _NEGATIONS = (
     "谨防",
     "警惕",
     "冒充",
+    "如果有人",
+    "要是有人",
+    "假如有人",
+    "if anyone",
+    "if someone",
+    "anyone who",
+    "anyone asking",
+    # Scam warnings: "scammers pretend to be our staff on WeChat".
+    "骗子",
+    "诈骗",
+    "骗局",
+    "假冒",
+    "scam",
+    "fraud",
+    "impersonat",
+    "pretend to be",
+    "beware",
+    "watch out for",
+    "假客服",
 )
+# Said after the match in the same clause, these make it a warning too:
+# "平台外的转账都是骗子".
+_WARNINGS_AFTER = ("骗子", "诈骗", "骗局", "scam", "fraud")
 
 
 def negated_clause(norm: str, start: int, limit: int = 64) -> bool:
-    """Whether the clause holding `start` says no before it."""
+    """Whether the clause holding `start` says no before it, or calls what
+    follows a scam."""
     before = clause_before(norm, start, limit)
-    return any(word in before for word in _NEGATIONS)
+    if any(word in before for word in _NEGATIONS):
+        return True
+    after = clause_after(norm, start, limit)
+    return any(word in after for word in _WARNINGS_AFTER)
 
 
 class RuleError(ValueError):

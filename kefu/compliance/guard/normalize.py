@@ -54,3 +54,10 @@ def clause_before(norm: str, start: int, limit: int) -> str:
     for match in _CLAUSE_END.finditer(norm, low, start):
         cut = match.end()
     return norm[cut:start]
+
+
+def clause_after(norm: str, start: int, limit: int) -> str:
+    """The words from `start` to the end of its clause (at most `limit` chars)."""
+    high = min(len(norm), start + limit)
+    end = _CLAUSE_END.search(norm, start, high)
+    return norm[start : end.start() if end else high]

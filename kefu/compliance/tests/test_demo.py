@@ -24,11 +24,7 @@ DEMO_MODEL_WARNINGS = {
     "We ship from our warehouse in ": "off_platform_learned",
     "We're the brand's official fla": "off_platform_learned",
     "Yes, our store offers price pr": "off_platform_learned",
-    "Yes, we can issue a VAT specia": "off_platform_learned",
     "Yes. All our orders are paid o": "card_fee_learned",
-    "We're sorry for the trouble. P": "off_platform_learned",
-    "亲，看到您拍下的订单还没有付款，是不是付款时遇到什么问题了呢": "card_fee_learned",
-    "亲，跟您同步一下进度：仓库已经收到您寄回的商品，新品今天已经": "off_platform_learned",
 }
 
 

@@ -198,6 +198,16 @@ def test_offers_said_in_the_negative_pass():
     assert found(guard, "不用在这里聊，加我微信") == [("wechat", "block", "加我微信")]
 
 
+def test_scam_warnings_pass():
+    guard = Guard([WECHAT])
+    # A scam word before the match, or after it in the same clause.
+    assert found(guard, "骗子会冒充客服让您加微信，请当心") == []
+    assert found(guard, "如果有人让您加微信办理退款，请不要理会") == []
+    assert found(guard, "让您加微信的都是骗子") == []
+    # In another clause it says nothing about the offer.
+    assert found(guard, "外面骗子多，加我微信") == [("wechat", "block", "加我微信")]
+
+
 def test_free_shipping_needs_the_region_in_the_same_sentence_and_not_returns():
     guard = Guard([detector_rule("free_shipping")])
     text = "寄回运费由您承担。新品我们包邮寄出（新疆、西藏除外）"

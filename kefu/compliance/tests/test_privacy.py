@@ -38,6 +38,16 @@ def found(text: str) -> list[tuple[str, str]]:
         ("身份证110105194912310011", [("id_number", "110105194912310011")]),
         ("id 11010519491231002x ok", [("id_number", "11010519491231002x")]),
         ("老身份证 110105491231002", [("id_number", "110105491231002")]),
+        # After an ID word a valid region and birth date are enough: the check
+        # character may be wrong (a typo is still someone's ID).
+        (
+            "已核实您的身份证号110101199003071234，实名信息无误。",
+            [("id_number", "110101199003071234")],
+        ),
+        ("麻烦确认一下身份证号：440305198512123456", [("id_number", "440305198512123456")]),
+        ("證件號 440305198512123456", [("id_number", "440305198512123456")]),
+        ("ID number: 110101199003071234", [("id_number", "110101199003071234")]),
+        ("identity card 110101-19900307-1234", [("id_number", "110101-19900307-1234")]),
         # Street addresses, with or without the province.
         (
             "浙江省杭州市西湖区文三路90号3幢201室",
@@ -111,6 +121,11 @@ def test_finds_buyer_data(text, expected):
         "110105194912310021",
         "991105194912310010",
         "110105194913310010",
+        # An ID word does not make an impossible region or date an ID, nor an
+        # order number one.
+        "身份证号 991105194912310010",
+        "身份证号 110105194913310010",
+        "身份证和订单号 110101199003071234",
         # The shop's own return address.
         "退货地址：浙江省杭州市余杭区文一西路1888号 美丽小铺售后仓收",
         "退货请寄：广东省广州市白云区太和镇大源路18号 小美电商售后部收",
@@ -180,6 +195,18 @@ def test_mask_text_masks_every_finding_and_is_idempotent():
     assert find_pii(masked) == []
 
 
+def test_mask_text_masks_an_id_number_an_id_word_introduces():
+    text = "麻烦确认一下身份证号：440305198512123456，海关清关要用。"
+    assert mask_text(text) == "麻烦确认一下身份证号：440305********3456，海关清关要用。"
+    assert mask_text("编号 440305198512123456") == "编号 440305198512123456"
+
+
+def test_mask_text_masks_the_senders_own_number_too():
+    # The guard's privacy finding skips a number the sender gives as their own
+    # (off_platform flags the message); staff still see it masked.
+    assert mask_text("直接打我电话吧 139 0012 7788") == "直接打我电话吧 139****7788"
+
+
 def test_mask_text_returns_the_same_object_when_nothing_is_found():
     text = "您好，请问这款连衣裙还有货吗？我想要红色的中号，什么时候可以发货呢？"
     assert mask_text(text) is text
@@ -200,10 +227,57 @@ def test_mask_text_returns_the_same_object_when_nothing_is_found():
         ("110105491231002", True),  # old 15 digits
         ("110105491331002", False),  # month 13
         ("1101054912310", False),
+        ("110105-19491231-002X", True),
     ],
 )
 def test_id_numbers_are_validated(value, valid):
     assert privacy.valid_id_number(value) is valid
+
+
+def test_id_numbers_without_the_checksum():
+    assert privacy.valid_id_number("110105194912310021", checksum=False)
+    assert not privacy.valid_id_number("110105194913310021", checksum=False)  # month 13
+    assert not privacy.valid_id_number("990105194912310021", checksum=False)
+    assert not privacy.valid_id_number("11010519491231002Y", checksum=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "直接打我电话吧 139 0012 7788，晚上也可以",
+        "有什么问题直接打我私人手机，一三八零零一三八零零零",
+        "Call me on my cell, 138-0013-8000, easier than typing",
+        "直接支付宝转我 18800001111 就行，不用拍了",
+        "Message me on WhatsApp at +86 139 0000 1234 and we can sort it out directly.",
+        "这里说话不方便，您打这个电话 138 0013 8000 找我",
+        "薇信：幺三八幺二三四五六七八，备注淘宝买家。",
+    ],
+)
+def test_the_guard_skips_the_senders_own_number(text):
+    from kefu.compliance.guard.defaults import default_specs
+    from kefu.compliance.guard.engine import Guard
+
+    [spec] = [s for s in default_specs() if s.code == "privacy_phone"]
+    assert find_pii(text)  # still found and masked for staff
+    assert Guard([spec]).screen(text).findings == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您的手机号 139 1234 5678 对吗",
+        "your phone 13912345678 is on the order",
+        "加我微信，您的手机号13912345678对吗",
+        "我帮您查了，买家电话 13812345678",
+        "快递员电话13812345678，我让他联系您",
+    ],
+)
+def test_the_guard_flags_other_peoples_numbers(text):
+    from kefu.compliance.guard.defaults import default_specs
+    from kefu.compliance.guard.engine import Guard
+
+    [spec] = [s for s in default_specs() if s.code == "privacy_phone"]
+    assert [f.rule for f in Guard([spec]).screen(text).findings] == ["privacy_phone"]
 
 
 def test_id_checksum_follows_gb_11643():
