@@ -61,7 +61,9 @@ _DIGITS = re.compile(
     + _SEP
     + r"\d{4}"
     + _SEP
-    + r"\d{4})"
+    + r"\d{4}"
+    # Every digit spaced out: 1 3 9 8 8 7 7 6 6 5 5.
+    + r"|1[ \u3000][3-9](?:[ \u3000]\d){9})"
     # Landline with its area code: 010 and 02x have 8-digit numbers, the rest 7-8.
     + r"|(?P<landline>(?:[(（]0\d{2,3}[)）]"
     + _SEP
@@ -177,16 +179,19 @@ _NUMBER_BLOCK = (
     rf"(?:\s*(?:\d+|{_CN_NUMBER}+)(?:[-－]\d+)*\s*{_UNIT})*"
     rf"(?:\s*\d{{1,5}}(?!\d))?"
 )
-_STREET_WORDS = "大街|大道|路|街|巷|胡同|弄|村"
+_STREET_WORDS = "大街|大道|路|街|巷|胡同|弄|村|道"
 # A long road's section: 人民南路四段27号.
-_SECTION = rf"(?:(?:\d+|{_CN_NUMBER}+)段)?"
+_SECTION = rf"(?:(?:\d+|{_CN_NUMBER}+|[东南西北中])段)?"
 _ESTATE_WORDS = "小区|花园|公寓|大厦|广场|家园|新村|公馆|大楼|中心|苑|府|城|园"
 _ESTATE = rf"(?:{_NAME}|[A-Za-z]){{2,12}}?(?:{_ESTATE_WORDS})"
 # After an estate name a bare "3号" is as likely a date (天猫商城3号发货), so
 # its number needs a building unit, or the 3-201 form of building and room.
 _ESTATE_BLOCK = (
     rf"\s*(?:\d+\s*(?:号楼|号院|栋|幢|座|单元|期)(?:{_NUMBER_BLOCK})?(?:\s*\d{{1,5}}(?!\d))?"
-    r"|\d{1,3}[-－](?:\d{1,2}[-－])?\d{3,4}(?!\d))"
+    r"|\d{1,3}[-－](?:\d{1,2}[-－])?\d{3,4}(?!\d)"
+    # 环球中心W3区2楼, 国际银行大厦22楼, 5F: a floor, after a block or zone.
+    r"|(?:[A-Za-z]?\d{1,3}\s*(?:区|區|座|栋|棟)\s*)?\d{1,3}\s*(?:楼|樓|层|層|F|f)(?![A-Za-z])"
+    r"(?:\s*\d{1,5}(?:室|号|號)?)?)"
 )
 _CHINESE_ADDRESS = (
     rf"(?=(?:{_NAME}|[A-Za-z]))"
@@ -203,6 +208,33 @@ _ENGLISH_ADDRESS = (
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl)\b\.?"
     r"(?:,?\s*(?:Apt|Apartment|Suite|Unit|Flat|Room|\#)\.?\s*[0-9A-Za-z-]+)?"
 )
+# 兰陵县向城镇后屯村, 沈丘縣付井鎮王莊村三組: a county, a town and a village are an
+# address without any house number.
+_VILLAGE_ADDRESS = (
+    rf"(?P<keep>(?:(?:{_PROVINCES})(?:{_PROVINCE_SUFFIXES})?[ \u3000]?)?"
+    rf"(?:{_NAME}{{1,6}}?(?:市|自治州|地区|盟)[ \u3000]?){{0,2}}"
+    rf"{_NAME}{{1,6}}?(?:县|縣|区|區|旗)[ \u3000]?)"
+    rf"{_NAME}{{1,6}}?(?:镇|鎮|乡|鄉)[ \u3000]?"
+    rf"{_NAME}{{1,6}}?(?:村|屯|庄|莊|嘎查)(?:村)?"
+    rf"(?:\s*(?:\d+|{_CN_NUMBER}+)\s*(?:组|組|队|隊|社))?(?:\s*\d+\s*(?:号|號))?"
+)
+_VILLAGE = re.compile(_VILLAGE_ADDRESS)
+_VILLAGE_CORE = re.compile(rf"(?:县|縣|区|區|旗)[ \u3000]?{_NAME}{{1,6}}?(?:镇|鎮|乡|鄉)")
+# Chinese addresses written in English: "5F, Block B, Tianan Cyber Park, Futian
+# District, Shenzhen"; "Group 4, Liujia Village, Xinzhou Town, Huangpi District".
+_EN_PART = r"[A-Z][A-Za-z'’-]*(?:\s+[A-Z][A-Za-z'’-]*){0,4}"
+_EN_NUMBERED = (
+    r"(?:\d{1,3}\s*/?\s*F|Floor\s+\d{1,3}|(?:Apt|Apartment|Room|Rm|Unit|Bldg|Building|Block|Tower|Group"
+    r"|No|Flat|Suite)\.?\s*[0-9A-Z][0-9A-Za-z-]*|\d{1,5}[A-Za-z]?\s+" + _EN_PART + r")"
+)
+_ENGLISH_CN_ADDRESS = (
+    rf"(?:(?:{_EN_NUMBERED}|{_EN_PART}),\s*){{1,6}}?"
+    rf"{_EN_PART}\s+(?:District|County|Town|Township|Village|New Area)\b"
+    rf"(?:,\s*(?:{_EN_PART}\s+)?(?:District|County|Town|Township|Village))*"
+    rf"(?:,\s*[A-Z][a-z]+(?:\s+(?:City|Province))?(?![A-Za-z]))?"
+)
+_ENGLISH_CN = re.compile(_ENGLISH_CN_ADDRESS)
+_ENGLISH_CN_HINT = re.compile(r"\b(?:District|County|Town|Township|Village)\b")
 _CHINESE = re.compile(_CHINESE_ADDRESS)
 _ENGLISH = re.compile(_ENGLISH_ADDRESS)
 # Where a Chinese address must be: a street or estate word, then a number.
@@ -219,12 +251,27 @@ _SHOP_ADDRESS_CONTEXT = re.compile(
     r"\s*[:：是为]?\s*$",
     re.IGNORECASE,
 )
+# Earlier in the same sentence: the address is where returns go, the shop's own
+# ("Returns go to our warehouse: After-sales Dept, No. 100 Jinke Road").
+_SHOP_SENTENCE = re.compile(
+    r"退货|退回|寄回|退换|换货|返厂|售后(?:部|仓|地址)|\breturns?\b|\bsend (?:it|them) back\b"
+    r"|\bour\s+(?:warehouse|store|office|shop|after-sales)|(?:我们|本店|我司)\s*(?:的)?\s*(?:仓库|售后|门店|公司)",
+    re.IGNORECASE,
+)
+_BUYER_SENTENCE = re.compile(
+    r"您|你的|收货|收件|\byour\b|\bbuyer|\bdeliver(?:y|ed)? to\b|\bship(?:ping)? to\b",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"[。！？!?\n]|(?<![Nn]o)(?<!St)(?<!Rd)(?<!Apt)(?<!Rm)\.\s")
+_SHOP_SENTENCE_CHARS = 80
 _NAME_RUN = re.compile(rf"(?:{_NAME}|[A-Za-z])(?:{_NAME}|[A-Za-z]|[ \u3000])*")
 _ENGLISH_HINT = re.compile(r"\d[A-Za-z]?\s+[A-Z][a-z]")
 _WINDOW_BEFORE = 40
 _WINDOW_AFTER = 60
 
-_HAS_DIGIT = re.compile(rf"\d|{_CN_DIGIT}{{3}}")
+# The one cheap search a text without any of these passes (镇/乡: a village
+# address may have no number at all).
+_HAS_DIGIT = re.compile(rf"\d|{_CN_DIGIT}{{3}}|[镇鎮乡鄉]")
 
 # Cheap patterns (RE2-compatible) that every finding of a kind contains, for
 # callers that prefilter before calling `find_pii` (the guard's detectors).
@@ -235,11 +282,14 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         rf"[1１][3-9３-９]{_D}{_S}{_D}{{4}}{_S}{_D}{{4}}",
         rf"[0０]{_D}{{2,3}}[)）]?{_S}{_D}{{3,4}}{_S}{_D}{{4}}",
         rf"[一幺]{_S}[三四五六七八九](?:{_S}{_CN_DIGIT}){{9}}",
+        "[1１][ \u3000][3-9３-９](?:[ \u3000]" + _D + "){9}",
     ),
     ID_NUMBER: (rf"{_D}{{6}}[ \\-]?{_D}{{4}}[ \\-]?{_D}{{4}}", rf"{_D}{{15}}"),
     ADDRESS: (
         rf"(?:{_STREET_WORDS}|{_ESTATE_WORDS}){_SECTION}\s*\d",
         r"\d[A-Za-z]?\s+[A-Z][a-z]",
+        "(?:县|縣|区|區|旗)[ \u3000]?[^\\s\\d，。,.]{1,6}?(?:镇|鎮|乡|鄉)",
+        r"\b(?:District|County|Town|Township|Village)\b",
     ),
 }
 
@@ -277,7 +327,13 @@ def _id_context(text: str, start: int) -> bool:
 
 
 def _shop_address(text: str, start: int) -> bool:
-    return _SHOP_ADDRESS_CONTEXT.search(text, max(0, start - _CONTEXT_CHARS), start) is not None
+    if _SHOP_ADDRESS_CONTEXT.search(text, max(0, start - _CONTEXT_CHARS), start) is not None:
+        return True
+    low = max(0, start - _SHOP_SENTENCE_CHARS)
+    for stop in _SENTENCE_BREAK.finditer(text, low, start):
+        low = stop.end()
+    before = text[low:start]
+    return _SHOP_SENTENCE.search(before) is not None and _BUYER_SENTENCE.search(before) is None
 
 
 def _address(start: int, end: int, text: str) -> Pii:
@@ -303,17 +359,59 @@ def _address_hits(text: str) -> list[Pii]:
         for position in range(run_start, keyword):
             match = _CHINESE.match(text, position, high)
             if match is not None and match.end() > keyword:
+                if _bare_dao(match):
+                    break
                 if not _shop_address(text, match.start()):
                     hits.append(_address(match.start(), match.end(), text))
                 covered = match.end()
                 break
+    for core in _VILLAGE_CORE.finditer(text):
+        if core.start() < covered:
+            continue
+        run_start = core.start()
+        low = max(covered, core.start() - _WINDOW_BEFORE)
+        for run in _NAME_RUN.finditer(text, low, core.start() + 1):
+            run_start = run.start()
+        high = min(len(text), core.end() + _WINDOW_AFTER)
+        for position in range(run_start, core.start()):
+            match = _VILLAGE.match(text, position, high)
+            if match is not None:
+                if not _shop_address(text, match.start()):
+                    hits.append(_address(match.start(), match.end(), text))
+                covered = match.end()
+                break
+    english = []
     if _ENGLISH_HINT.search(text) is not None:
-        hits.extend(
+        english = [
             _address(m.start(), m.end(), text)
             for m in _ENGLISH.finditer(text)
             if not _shop_address(text, m.start())
-        )
+        ]
+    if _ENGLISH_CN_HINT.search(text) is not None:
+        english += [
+            _address(m.start(), m.end(), text)
+            for m in _ENGLISH_CN.finditer(text)
+            if any(c.isdigit() for c in m.group()) and not _shop_address(text, m.start())
+        ]
+    hits.extend(english)
     return hits
+
+
+# "都知道3号发货": 道 ends a street name only after a district or city.
+_DAO_STREET = re.compile(rf"(?:{_NAME}|[A-Za-z]){{2,12}}?道{_SECTION}\s*\d")
+_OTHER_STREET = re.compile(
+    r"(?:大街|大道|路|街|巷|胡同|弄|村)(?:\S{0,3}段)?\s*\d"
+    r"|(?:小区|花园|公寓|大厦|广场|家园|新村|公馆|大楼|中心|苑|府|城|园)"
+)
+
+
+def _bare_dao(match: re.Match) -> bool:
+    value = match.group()
+    return (
+        not match.group("keep")
+        and _DAO_STREET.search(value) is not None
+        and _OTHER_STREET.search(value) is None
+    )
 
 
 def find_pii(text: str) -> list[Pii]:
@@ -365,7 +463,7 @@ def _mask_id(value: str) -> str:
 
 
 def _mask_address(value: str) -> str:
-    match = _CHINESE.match(value.strip())
+    match = _CHINESE.match(value.strip()) or _VILLAGE.match(value.strip())
     keep = match.group("keep") if match is not None else ""
     return f"{keep}{MASK}"
 

@@ -186,8 +186,12 @@ _INVOICE_TYPE = re.compile(
     r"发票"
     r"|发票[^，。！？；,.!?]{0,8}?(?:随便|任意|自己)\s*(?:写|填|开|选|定)"
     r"|发票\s*(?:内容|类目|品名|项目)\s*(?:可以|能|都能)?\s*(?:改成|写成|换成)"
-    r"|(?:write|put|list)\s+\w+\s+on\s+the\s+invoice\s+instead"
-    r"|invoice\s+(?:it\s+)?as\s+\w+\s+instead"
+    r"|(?:write|put|list|mark|state|show|call it)\s+[^.!?]{1,30}?\s+on\s+the\s+(?:invoice|receipt)"
+    r"\s+(?:instead|rather)"
+    r"|(?:invoice|bill)\s+(?:it\s+)?as\s+[^.!?]{1,30}?\s+instead"
+    # "发票我们写成“劳保用品”": the invoice first, then what it will say.
+    r"|(?:发票|票面|开票)\s*(?:上|内容|品名|项目|类目)?\s*(?:我们|我这边|这边|可以|能|都)?\s*(?:可以|能|帮您|给您|都)?"
+    r"\s*(?:写成|开成|改成|换成|写为|开为|填成)\s*[\"“「『'‘]?\s*([一-鿿]{2,8})"
 )
 # "化妆品可以开文具发票": the goods, then another kind of goods on the invoice.
 _INVOICE_OTHER_GOODS = re.compile(
@@ -195,6 +199,11 @@ _INVOICE_OTHER_GOODS = re.compile(
 )
 _TYPE_STOPWORDS = {"一张", "增值税", "普通", "专用", "电子", "纸质", "正规", "普票", "专票"}
 _TYPE_STOPWORDS |= {"增值税普通"}
+# What an invoice may lawfully be made out to or as: not another kind of goods.
+_NOT_GOODS = re.compile(
+    r"发票|抬头|公司|个人|单位|税号|电子|纸质|增值税|普票|专票|普通|专用"
+    r"|名称|名字|姓名|实际"
+)
 _INFLATE = re.compile(
     r"多开|开高|开大|虚开|金额(?:可以|能)?(?:改|调|多写)|按\s*\d+\s*(?:元|块)?\s*开"
     r"|比(?:实际|实付)(?:金额|价格|价钱)?(?:高|多|大)"
@@ -228,7 +237,9 @@ def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
             continue
         hits.append(Hit(match.start(), match.end(), certain=not guess))
     for match in _INVOICE_TYPE.finditer(norm):
-        kind = match.group(1)
+        kind = match.group(1) or match.group(2)
+        if match.group(2) and _NOT_GOODS.search(kind):
+            continue
         if kind is None:
             hits.append(Hit(match.start(), match.end(), certain=not guess))
             continue
@@ -273,13 +284,29 @@ _PERCENT_OFF = re.compile(
     r"|(?:优惠|减免|折扣|discount of)\s*(\d{1,3}(?:\.\d+)?)\s*(?:%|percent)"
 )
 _AMOUNT = re.compile(
-    r"(补偿|赔偿|赔付|赔|返现|返|补贴|红包|优惠券|代金券|立减|减免|减|便宜|少收|优惠|降价|降|让利|让)"
+    r"(补偿|赔偿|赔付|赔|返现|返|补贴|红包|优惠券|代金券|立减|减免|减|便宜|少收|优惠|降价|降|让利|让"
+    r"|再送|另送|额外送|倒贴|再给|另外给|额外给|再补)"
     r"\s*(?:给)?\s*(?:您|你)?\s*(?:一个|一张|了)?\s*(?:¥|￥)?\s*(\d+(?:\.\d+)?)\s*(?:元|块|rmb)"
     r"|(compensat\w*|voucher|credit|discount|refund you|give you|pay you)\s*(?:you\s+)?"
     r"(?:with\s+|of\s+|a\s+)?(?:¥|rmb|\$|cny)\s*(\d+(?:\.\d+)?)"
     r"|(?<![满\d])(\d+(?:\.\d+)?)\s*(?:元|块)\s*(?:钱)?\s*(?:的)?\s*"
     r"(红包|补偿|赔偿|优惠券|代金券|无门槛券|现金)"
+    r"|(?:plus|and|with|extra|additional|give you|pay you)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?"
+    r"(?:¥|rmb|\$|cny)?\s*(\d+(?:\.\d+)?)\s*(?:yuan|rmb|dollars?|kuai)?\s*"
+    r"(bonus|compensation|cash|red packet|voucher|credit|on top)"
 )
+# "赔您三倍价格", "I'll refund you double the price": a multiple of the price
+# paid; more than once the price is a concession beyond a refund.
+_MULTIPLE = re.compile(
+    r"(?:赔|退|补偿|返|赔偿|退还|赔付)\s*(?:给)?\s*(?:您|你)?\s*(?:货款|价格|价钱|订单金额)?\s*的?\s*"
+    r"(双倍|两倍|二倍|三倍|四倍|五倍|十倍|[2-9]倍|加倍)"
+    r"|\b(?:refund|pay|compensate|give)\s+(?:you\s+)?(?:back\s+)?(double|triple|twice|three times|"
+    r"four times|ten times|[2-9]x|[2-9] times)\b"
+)
+_MULTIPLES = {"双倍": 2, "两倍": 2, "二倍": 2, "三倍": 3, "四倍": 4, "五倍": 5}
+_MULTIPLES |= {"十倍": 10, "加倍": 2}
+_MULTIPLES |= {"double": 2, "twice": 2, "triple": 3, "three times": 3, "four times": 4}
+_MULTIPLES |= {"ten times": 10}
 _DISCOUNT_WORDS = {"立减", "减免", "减", "便宜", "少收", "优惠", "降价", "降", "让利", "让"}
 _DISCOUNT_WORDS |= {"discount"}
 # A shop-wide promotion ("全场九折", "会员日") is the shop's offer, not the agent's.
@@ -318,8 +345,8 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
         if value > max_discount and not _negated(norm, match.start()):
             hits.append(Hit(match.start(), match.end()))
     for match in _AMOUNT.finditer(norm):
-        word = match.group(1) or match.group(3) or match.group(6)
-        amount = float(match.group(2) or match.group(4) or match.group(5))
+        word = match.group(1) or match.group(3) or match.group(6) or match.group(8)
+        amount = float(match.group(2) or match.group(4) or match.group(5) or match.group(7))
         if _negated(norm, match.start()) or _FULL_REDUCTION.search(norm, 0, match.start()):
             continue  # "满300减30": the shop's promotion
         if word in _DISCOUNT_WORDS and paid:
@@ -327,6 +354,13 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
         else:
             over = amount > max_compensation + 1e-9
         if over:
+            hits.append(Hit(match.start(), match.end()))
+    for match in _MULTIPLE.finditer(norm):
+        token = match.group(1) or match.group(2)
+        times = _MULTIPLES.get(token) or float(token[0])
+        if _negated(norm, match.start()) or _clause_negated(norm, match.start()):
+            continue
+        if paid is None or (times - 1) * float(paid) > max_compensation + 1e-9:
             hits.append(Hit(match.start(), match.end()))
     return hits
 
@@ -336,9 +370,11 @@ register(
         "authority",
         _authority,
         triggers=("折", "%", "补偿", "赔", "返", "补贴", "红包", "券", "减", "便宜", "少收", "优惠")
-        + ("降", "让"),
+        + ("降", "让", "再送", "另送", "额外送", "倒贴", "再给", "另外给", "额外给", "再补", "倍"),
         trigger_patterns=(
             r"\b(?:compensat\w*|voucher|credit|discount|refund you|give you|pay you|percent)\b",
+            r"\b(?:bonus|double|triple|twice|three times|four times|ten times|[2-9]x"
+            r"|[2-9] times)\b",
         ),
         needs_facts=True,
     )
@@ -347,7 +383,7 @@ register(
 
 # --- shipping promises past the limit ------------------------------------------
 
-_SHIP_VERB = r"(?:发货|发出|寄出|出库|发)"
+_SHIP_VERB = r"(?:发货|发出|寄出|出库|出货|发)"
 _GAP = r"[^，。！？；,.!?;\n]{0,8}?"  # a few words of the same clause
 _SHIP_IN = re.compile(
     rf"({NUM})\s*(?:来|多|几)?\s*(?:个)?\s*(天|日|工作日|个工作日|小时|周|星期|礼拜|个月|月)"
@@ -373,6 +409,12 @@ _HOURS = {"天": 24, "日": 24, "工作日": 24, "个工作日": 24, "小时": 1
 _HOURS |= {"礼拜": 168, "个月": 720, "月": 720, "day": 24, "week": 168, "hour": 1, "month": 720}
 # Pre-sale and made-to-order items ship on the date their page promises.
 _PRESALE = ("预售", "定制", "订做", "pre-order", "preorder", "pre-sale", "presale", "made to order")
+# The buyer asked for the later date ("您说不着急的话，按您要求下周再发"): not a refusal.
+_BUYER_ASKED = re.compile(
+    r"按\s*(?:您|你)\s*(?:的)?\s*(?:要求|意思|需要|安排)|应\s*(?:您|你)\s*(?:的)?\s*要求"
+    r"|(?:您|你)\s*(?:说|要求|希望|要|想)\s*(?:的)?\s*(?:不着急|不急|晚点|晚些|推迟|延后|下周|下个月)"
+    r"|(?:您|你)\s*不着急|\bas you (?:asked|requested)|\bat your request|\byou asked us to"
+)
 
 
 def _en_number(token: str) -> float | None:
@@ -390,7 +432,7 @@ def _is_date(norm: str, match: re.Match) -> bool:
 
 
 def _shipping_promise(text: str, norm: str, context: GuardContext) -> list[Hit]:
-    if any(word in norm for word in _PRESALE):
+    if any(word in norm for word in _PRESALE) or _BUYER_ASKED.search(norm):
         return []
     limit = context.ship_within_hours
     hits: list[Hit] = []
@@ -429,7 +471,9 @@ _REFUSAL = re.compile(
     r"(?:不|无法|没法|不能)\s*(?:能|支持|参加|参与|享受|提供|给)?\s*(?:包邮|免运费|免邮)"
     rf"|(?:加|补|另付|另加|另收|收取?|额外|多付|自付|付){_CLAUSE}{{0,6}}?{_FEE}"
     rf"|(?:运费|邮费|快递费|差价){_CLAUSE}{{0,8}}?(?:自理|自付|承担|另付|另外付|补|加|收|您付)"
-    r"|包邮不(?:包括|包含|含)|不在包邮范围|(?:除外|不包邮)"
+    r"|包邮\s*(?:活动|政策|优惠)?\s*(?:不|无法)\s*(?:包括|包含|含|适用|覆盖|参与|支持)"
+    r"|不\s*(?:适用|参与|参加)\s*(?:包邮|免邮)|不在包邮范围|不包邮"
+    r"|(?:加|补|另付|另加|另收|多付|补差价)\s*(?:¥|￥)?\s*\d+(?:\.\d+)?\s*(?:元|块)"
     r"|(?:not|isn't|is not) included in (?:the )?free (?:shipping|delivery)"
     r"|excluded from (?:the )?free (?:shipping|delivery)"
     r"|(?:can't|cannot|can not|won't|don't) (?:offer|provide|do) free (?:shipping|delivery)"
@@ -437,6 +481,7 @@ _REFUSAL = re.compile(
     r"|(?:extra|additional) (?:shipping |delivery )?(?:fee|charge|cost)s?"
     r"|pay \d+ (?:yuan|rmb|dollars?) extra|shipping (?:is|costs?) extra"
 )
+_EXCEPT = re.compile(r"除外")
 _REGION_TRIGGERS = (
     "新疆", "西藏", "青海", "内蒙", "宁夏", "甘肃", "海南", "云南", "贵州", "广西", "黑龙江",
     "吉林", "辽宁", "香港", "澳门", "台湾", "港澳台", "偏远", "边远", "xinjiang", "tibet",
@@ -447,6 +492,10 @@ _REGIONS_EN |= {"宁夏": "ningxia", "甘肃": "gansu", "海南": "hainan"}
 
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
+_SHOP_PAYS = re.compile(
+    r"(?:我们|我方|商家|本店|店铺|卖家|店家|小店|掌柜)\s*(?:来|帮您|给您|为您)?\s*"
+    r"(?:承担|出|包|付|补)"
+)
 # Who pays for sending goods back is the after-sales policy, not free shipping.
 _RETURN_CONTEXT = ("退货", "退回", "寄回", "来回", "换货", "退换", "return", "send it back")
 
@@ -470,7 +519,12 @@ def _free_shipping(text: str, norm: str, context: GuardContext) -> list[Hit]:
         return []
     certain = context.facts and context.free_shipping == "mainland"
     hits = []
-    for match in _REFUSAL.finditer(norm):
+    refusals = list(_REFUSAL.finditer(norm))
+    if certain:
+        # "包邮（新疆、西藏除外）" states a policy; it refuses only what the
+        # shop advertises for those regions (its settings say so).
+        refusals += _EXCEPT.finditer(norm)
+    for match in refusals:
         if _clause_negated(norm, match.start()):
             continue
         sentence = _sentence(norm, match.start(), match.end())
@@ -478,6 +532,8 @@ def _free_shipping(text: str, norm: str, context: GuardContext) -> list[Hit]:
             continue
         if any(word in sentence for word in _RETURN_CONTEXT):
             continue
+        if _SHOP_PAYS.search(match.group()):
+            continue  # "偏远地区运费我们承担": the shop pays, nothing refused
         hits.append(Hit(match.start(), match.end(), certain=certain))
     return hits
 

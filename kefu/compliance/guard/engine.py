@@ -15,6 +15,7 @@ character in place, so spans are offsets into the original text."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,9 @@ _PHRASE, _EXCEPTION, _TRIGGER, _REGEX = range(4)
 # asks for ("我们不会让您私下转账", "我们不提供好评返现"), so a match whose
 # clause opens with a negation passes.
 NEGATABLE_FAMILIES = frozenset({"off_platform", "review_bribe", "card_fee"})
+# Rules of other families whose claim said in the negative is the lawful
+# disclaimer: "本品不是药品，不能代替药物治疗疾病", "cannot treat neck problems".
+NEGATABLE_RULES = frozenset({"ad_medical_claim"})
 _NEGATIONS = (
     "不会",
     "不能",
@@ -58,6 +62,11 @@ _NEGATIONS = (
     "请勿",
     "拒绝",
     "不得",
+    "不允许",
+    "我们不",
+    "本店不",
+    "不准",
+    "不加",
     "从不",
     "绝不",
     "won't",
@@ -98,17 +107,40 @@ _NEGATIONS = (
 )
 # Said after the match in the same clause, these make it a warning too:
 # "平台外的转账都是骗子".
-_WARNINGS_AFTER = ("骗子", "诈骗", "骗局", "scam", "fraud")
+_WARNINGS_AFTER: tuple[str, ...] = ("骗子", "诈骗", "骗局", "scam", "fraud")
+_WARNINGS_AFTER += ("不是我们", "不是本店", "不是官方")
+_WARNINGS_AFTER += ("not us", "isn't us", "aren't us", "not from us")
+# "我们不能承担手续费", "we can't absorb the card fee": the shop refusing to
+# pay is the violation itself, not a negation of it.
+_SHOP_REFUSES = re.compile(
+    r"(?:不会|不能|没法|无法|不|不给|不帮|can't|cannot|won't|don't|do not|will not|unable to)\s*"
+    r"(?:帮您|给您|为您|替您)?\s*(?:承担|出|包|负担|补贴|absorb|cover|bear|waive|eat|pay for)"
+)
+
+# Said later in the same sentence, these make an offer unconditional: "Coupon
+# for everyone, no review needed" is not a reward for a review.
+_UNCONDITIONAL: tuple[str, ...] = ("no review needed", "no review required", "regardless of")
+_UNCONDITIONAL += ("whether or not you",)
+_UNCONDITIONAL += ("with or without a review", "不需要评价", "无需评价", "不用评价", "与评价无关")
+_UNCONDITIONAL += ("和评价无关", "跟评价无关", "不管评价", "无论评价", "不论评价", "不管您评")
+_QUESTIONS = ("能不能", "可不可以", "可以不可以", "行不行", "会不会", "要不要")
+_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 
 
 def negated_clause(norm: str, start: int, limit: int = 64) -> bool:
     """Whether the clause holding `start` says no before it, or calls what
     follows a scam."""
     before = clause_before(norm, start, limit)
+    for question in _QUESTIONS:  # "能不能帮忙把评价删了" asks, it does not refuse
+        before = before.replace(question, "")
     if any(word in before for word in _NEGATIONS):
-        return True
+        return _SHOP_REFUSES.search(before) is None
     after = clause_after(norm, start, limit)
-    return any(word in after for word in _WARNINGS_AFTER)
+    if any(word in after for word in _WARNINGS_AFTER):
+        return True
+    end = _SENTENCE_END.search(norm, start, start + limit)
+    sentence = norm[start : end.start() if end else start + limit]
+    return any(word in sentence for word in _UNCONDITIONAL)
 
 
 class RuleError(ValueError):
@@ -242,7 +274,9 @@ class Guard:
     def __init__(self, specs: Sequence[RuleSpec]) -> None:
         self.rules = [s for s in specs if s.enabled]
         self.negatable = frozenset(
-            i for i, rule in enumerate(self.rules) if rule.family in NEGATABLE_FAMILIES
+            i
+            for i, rule in enumerate(self.rules)
+            if rule.family in NEGATABLE_FAMILIES or rule.code in NEGATABLE_RULES
         )
         keys: dict[str, list[tuple[int, int, str | None]]] = {}
 

@@ -77,6 +77,32 @@ def found(text: str) -> list[tuple[str, str]]:
         # A road's section, and traditional characters.
         ("寄到成都市武侯区人民南路四段27号", [("address", "成都市武侯区人民南路四段27号")]),
         ("收貨地址：深圳市南山區科苑路15號", [("address", "深圳市南山區科苑路15號")]),
+        # Every digit spaced out.
+        ("您的号码是1 3 9 8 8 7 7 6 6 5 5吗？", [("phone", "1 3 9 8 8 7 7 6 6 5 5")]),
+        # A street ending in 道 after a district; a floor after a building.
+        (
+            "寄往厦门市思明区鹭江道8号国际银行大厦22楼",
+            [("address", "厦门市思明区鹭江道8号国际银行大厦22楼")],
+        ),
+        (
+            "四川省成都市武侯区天府大道北段1700号环球中心W3区2楼",
+            [("address", "四川省成都市武侯区天府大道北段1700号环球中心W3区2楼")],
+        ),
+        # A county, a town and a village: an address without a house number.
+        (
+            "山东省临沂市兰陵县向城镇后屯村，帮您发了",
+            [("address", "山东省临沂市兰陵县向城镇后屯村")],
+        ),
+        ("河南省周口市沈丘縣付井鎮王莊村三組", [("address", "河南省周口市沈丘縣付井鎮王莊村三組")]),
+        # Chinese addresses written in English.
+        (
+            "Address updated to 5F, Block B, Tianan Cyber Park, Futian District, Shenzhen.",
+            [("address", "5F, Block B, Tianan Cyber Park, Futian District, Shenzhen")],
+        ),
+        (
+            "We'll deliver to Apt 702, Unit 3, Bldg 12, Vanke Park, Minhang District, Shanghai.",
+            [("address", "Apt 702, Unit 3, Bldg 12, Vanke Park, Minhang District, Shanghai")],
+        ),
     ],
 )
 def test_finds_buyer_data(text, expected):
@@ -130,6 +156,11 @@ def test_finds_buyer_data(text, expected):
         "退货地址：浙江省杭州市余杭区文一西路1888号 美丽小铺售后仓收",
         "退货请寄：广东省广州市白云区太和镇大源路18号 小美电商售后部收",
         "Please return to 12 Baker Street",
+        "Returns go to our warehouse: After-sales Dept, No. 100 Jinke Road, Pudong, Shanghai.",
+        # 道 without a district before it; a town or a district alone.
+        "大家都知道3号发货",
+        "这个小镇很美，包邮的城镇乡村都可以",
+        "We ship from Futian District, Shenzhen.",
         # Place names without a street and number, and dates after a place.
         "新疆也包邮",
         "发往杭州",
@@ -205,6 +236,12 @@ def test_mask_text_masks_the_senders_own_number_too():
     # The guard's privacy finding skips a number the sender gives as their own
     # (off_platform flags the message); staff still see it masked.
     assert mask_text("直接打我电话吧 139 0012 7788") == "直接打我电话吧 139****7788"
+
+
+def test_mask_text_masks_digits_written_with_spaces():
+    assert mask_text("Is this your number 1 3 8 0 0 1 3 8 0 0 0 ?") == (
+        "Is this your number 138****8000 ?"
+    )
 
 
 def test_mask_text_returns_the_same_object_when_nothing_is_found():
@@ -294,6 +331,8 @@ def test_every_finding_contains_a_trigger_of_its_kind():
         "0571-8888-1234；010-12345678；身份证 110105 19491231 002X；老身份证 110105491231002",
         "成都市武侯区人民南路四段27号；深圳市南山區科苑路15號；翠苑小区3-201",
         "send to 12 Baker Street, Apt 4",
+        "号码 1 3 9 8 8 7 7 6 6 5 5；兰陵县向城镇后屯村；鹭江道8号国际银行大厦22楼",
+        "Group 4, Liujia Village, Xinzhou Town, Huangpi District, Wuhan",
     ]
     for text in texts:
         for pii in find_pii(text):
