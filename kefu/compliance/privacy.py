@@ -62,8 +62,8 @@ _DIGITS = re.compile(
     + r"\d{4}"
     + _SEP
     + r"\d{4}"
-    # Every digit spaced out: 1 3 9 8 8 7 7 6 6 5 5.
-    + r"|1[ \u3000][3-9](?:[ \u3000]\d){9})"
+    # Digits spaced out, evenly or not: 1 3 9 8 8 7 7 6 6 5 5, 13 5 6 7 8 9 0 1 2 3 4.
+    + r"|1[ \u3000]?[3-9](?:[ \u3000]?\d){9})"
     # Landline with its area code: 010 and 02x have 8-digit numbers, the rest 7-8.
     + r"|(?P<landline>(?:[(（]0\d{2,3}[)）]"
     + _SEP
@@ -112,10 +112,13 @@ _CONTEXT_WORDS = re.compile(
 # (一三八…, 幺 for one), read as ASCII: same length, so same offsets.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９＋Ｘｘ", "0123456789+Xx")
 _HAS_FULLWIDTH = re.compile("[０-９]")
-_CN_DIGITS = str.maketrans("零〇一幺二三四五六七八九", "001123456789")
+# Capital numerals (壹贰叁…, also traditional 貳參陸) spell digits too.
+_CN_DIGITS = str.maketrans(
+    "零〇一幺二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖", "001123456789122334566789"
+)
 # Seven spelt digits in a row (separators allowed) before they are read as a
 # number: "第一" or "一二三" stay words.
-_CN_DIGIT = "[零〇一幺二三四五六七八九]"
+_CN_DIGIT = "[零〇一幺二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖]"
 _HAS_CN_RUN = re.compile(rf"{_CN_DIGIT}(?:[ \u3000\-－]?{_CN_DIGIT}){{6,}}")
 
 # Province-level codes that open a resident ID (GB 2260).
@@ -259,7 +262,7 @@ _SHOP_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 _BUYER_SENTENCE = re.compile(
-    r"您|你的|收货|收件|\byour\b|\bbuyer|\bdeliver(?:y|ed)? to\b|\bship(?:ping)? to\b",
+    r"您(?!好)|你的|收货|收件|\byour\b|\bbuyer|\bdeliver(?:y|ed)? to\b|\bship(?:ping)? to\b",
     re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r"[。！？!?\n]|(?<![Nn]o)(?<!St)(?<!Rd)(?<!Apt)(?<!Rm)\.\s")
@@ -281,8 +284,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     PHONE: (
         rf"[1１][3-9３-９]{_D}{_S}{_D}{{4}}{_S}{_D}{{4}}",
         rf"[0０]{_D}{{2,3}}[)）]?{_S}{_D}{{3,4}}{_S}{_D}{{4}}",
-        rf"[一幺]{_S}[三四五六七八九](?:{_S}{_CN_DIGIT}){{9}}",
-        "[1１][ \u3000][3-9３-９](?:[ \u3000]" + _D + "){9}",
+        rf"[一幺壹]{_S}[三四五六七八九叁參肆伍陆陸柒捌玖](?:{_S}{_CN_DIGIT}){{9}}",
+        "[1１][ \u3000]?[3-9３-９](?:[ \u3000]?" + _D + "){9}",
     ),
     ID_NUMBER: (rf"{_D}{{6}}[ \\-]?{_D}{{4}}[ \\-]?{_D}{{4}}", rf"{_D}{{15}}"),
     ADDRESS: (
@@ -318,6 +321,8 @@ def _digit_hits(text: str) -> list[Pii]:
             kind = PHONE
         if _order_number(text, start):
             continue
+        if match.lastgroup == "landline" and _shop_address(text, start):
+            continue  # the shop's own phone, in its return address
         hits.append(Pii(kind, start, end))
     return hits
 

@@ -210,6 +210,17 @@ _INFLATE = re.compile(
 )
 
 
+_PAID = re.compile(
+    r"(?:实付|实际支付|实际付款|实收|付款金额|支付金额|订单金额)[^。！？；]{0,8}?(\d+(?:\.\d+)?)"
+)
+
+
+def _paid_amount(norm: str, inflate: str) -> bool:
+    """ "按356元开" where the message says 356 is what was paid: the true amount."""
+    amount = re.search(r"\d+(?:\.\d+)?", inflate)
+    return amount is not None and any(m.group(1) == amount.group() for m in _PAID.finditer(norm))
+
+
 def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
     hits = [Hit(m.start(), m.end()) for m in _INVOICE_REFUSAL.finditer(norm)]
     order = context.order if context.facts else None
@@ -229,7 +240,9 @@ def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
         hits += [
             Hit(m.start(), m.end(), certain=False)
             for m in _INFLATE.finditer(norm)
-            if not _clause_negated(norm, m.start()) and not _negated(norm, m.start())
+            if not _clause_negated(norm, m.start())
+            and not _negated(norm, m.start())
+            and not _paid_amount(norm, m.group())
         ]
     for match in _INVOICE_OTHER_GOODS.finditer(norm):
         goods, kind = match.group(1), match.group(2)
@@ -285,14 +298,15 @@ _PERCENT_OFF = re.compile(
 )
 _AMOUNT = re.compile(
     r"(补偿|赔偿|赔付|赔|返现|返|补贴|红包|优惠券|代金券|立减|减免|减|便宜|少收|优惠|降价|降|让利|让"
-    r"|再送|另送|额外送|倒贴|再给|另外给|额外给|再补)"
+    r"|再送|另送|额外送|倒贴|再给|另外给|额外给|再补|额外补偿|额外补|额外赔|额外返|多补|多赔)"
     r"\s*(?:给)?\s*(?:您|你)?\s*(?:一个|一张|了)?\s*(?:¥|￥)?\s*(\d+(?:\.\d+)?)\s*(?:元|块|rmb)"
     r"|(compensat\w*|voucher|credit|discount|refund you|give you|pay you)\s*(?:you\s+)?"
     r"(?:with\s+|of\s+|a\s+)?(?:¥|rmb|\$|cny)\s*(\d+(?:\.\d+)?)"
     r"|(?<![满\d])(\d+(?:\.\d+)?)\s*(?:元|块)\s*(?:钱)?\s*(?:的)?\s*"
     r"(红包|补偿|赔偿|优惠券|代金券|无门槛券|现金)"
-    r"|(?:plus|and|with|extra|additional|give you|pay you)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?"
-    r"(?:¥|rmb|\$|cny)?\s*(\d+(?:\.\d+)?)\s*(?:yuan|rmb|dollars?|kuai)?\s*"
+    r"|(?:plus|and|with|extra|additional|give you|pay you|add|throw in)\s+(?:an?\s+)?"
+    r"(?:extra\s+|additional\s+)?"
+    r"(?:¥|rmb|\$|cny)?\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?:yuan|rmb|dollars?|kuai)?\s*"
     r"(bonus|compensation|cash|red packet|voucher|credit|on top)"
 )
 # "赔您三倍价格", "I'll refund you double the price": a multiple of the price
@@ -346,7 +360,8 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
             hits.append(Hit(match.start(), match.end()))
     for match in _AMOUNT.finditer(norm):
         word = match.group(1) or match.group(3) or match.group(6) or match.group(8)
-        amount = float(match.group(2) or match.group(4) or match.group(5) or match.group(7))
+        token = match.group(2) or match.group(4) or match.group(5) or match.group(7)
+        amount = float(token.replace(",", ""))
         if _negated(norm, match.start()) or _FULL_REDUCTION.search(norm, 0, match.start()):
             continue  # "满300减30": the shop's promotion
         if word in _DISCOUNT_WORDS and paid:
@@ -370,11 +385,12 @@ register(
         "authority",
         _authority,
         triggers=("折", "%", "补偿", "赔", "返", "补贴", "红包", "券", "减", "便宜", "少收", "优惠")
-        + ("降", "让", "再送", "另送", "额外送", "倒贴", "再给", "另外给", "额外给", "再补", "倍"),
+        + ("降", "让", "再送", "另送", "额外送", "倒贴", "再给", "另外给", "额外给", "再补", "倍")
+        + ("额外补", "额外赔", "额外返", "多补", "多赔"),
         trigger_patterns=(
             r"\b(?:compensat\w*|voucher|credit|discount|refund you|give you|pay you|percent)\b",
             r"\b(?:bonus|double|triple|twice|three times|four times|ten times|[2-9]x"
-            r"|[2-9] times)\b",
+            r"|[2-9] times|red packet|on top)\b",
         ),
         needs_facts=True,
     )

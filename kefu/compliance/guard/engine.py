@@ -125,6 +125,15 @@ _UNCONDITIONAL += ("with or without a review", "不需要评价", "无需评价"
 _UNCONDITIONAL += ("和评价无关", "跟评价无关", "不管评价", "无论评价", "不论评价", "不管您评")
 _QUESTIONS = ("能不能", "可不可以", "可以不可以", "行不行", "会不会", "要不要")
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
+# Advertising-law words right after a denial are the disclaimer, not the
+# claim: 没有“绝对”防水, 本店不做“特供”“专供”, 没有开光, 不能保证治疗效果.
+# Only a denial next to the word counts (quoted words in a row may sit
+# between), so "不用犹豫，全网最低" still claims.
+_DENIED_CLAIM = re.compile(
+    r"(?:没有|没|不做|不是|并非|并不是|不保证|不能保证|不敢保证|不敢说|不能|不含|不算|不属于|并无"
+    r"|\bnot|\bno|\bnever|isn't|aren't)\s*(?:所谓的?|什么|the\s|an?\s)?\s*"
+    r"(?:[“\"「『‘'][^”\"」』’']{1,8}[”\"」』’']\s*[、，,和及与]?\s*)*[“\"「『‘']?\s*$"
+)
 
 
 def negated_clause(norm: str, start: int, limit: int = 64) -> bool:
@@ -278,6 +287,9 @@ class Guard:
             for i, rule in enumerate(self.rules)
             if rule.family in NEGATABLE_FAMILIES or rule.code in NEGATABLE_RULES
         )
+        self.denied_claims = frozenset(
+            i for i, rule in enumerate(self.rules) if rule.family == "absolute_claim"
+        )
         keys: dict[str, list[tuple[int, int, str | None]]] = {}
 
         def key(text: str, entry: tuple[int, int, str | None]) -> None:
@@ -393,6 +405,10 @@ class Guard:
             if last_end.get(index, -1) > start:
                 continue  # overlaps a longer hit of the same rule
             if index in self.negatable and negated_clause(norm, start):
+                continue
+            if index in self.denied_claims and _DENIED_CLAIM.search(
+                norm, max(0, start - 24), start
+            ):
                 continue
             last_end[index] = stop
             rule = self.rules[index]

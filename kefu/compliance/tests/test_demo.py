@@ -19,12 +19,8 @@ pytestmark = pytest.mark.django_db
 
 DEMO_MODEL_WARNINGS = {
     "Hello, welcome to our home-tex": "off_platform_learned",
-    "No. The merchant pays the card": "card_fee_learned",
-    "Our sheet sets come mainly in ": "card_fee_learned",
-    'Tap "Join membership" on our s': "off_platform_learned",
     "We're the brand's official fla": "off_platform_learned",
     "Yes, our store offers price pr": "off_platform_learned",
-    "Yes. All our orders are paid o": "card_fee_learned",
 }
 
 
