@@ -63,7 +63,9 @@ _DIGITS = re.compile(
     + _SEP
     + r"\d{4}"
     # Digits spaced out, evenly or not: 1 3 9 8 8 7 7 6 6 5 5, 13 5 6 7 8 9 0 1 2 3 4.
-    + r"|1[ \u3000]?[3-9](?:[ \u3000]?\d){9})"
+    + r"|1[ \u3000]?[3-9](?:[ \u3000]?\d){9}"
+    # Taiwan: 09xx-xxx-xxx (ten digits; no mainland landline is that short).
+    + r"|09\d{2}[ \-]?\d{3}[ \-]?\d{3})"
     # Landline with its area code: 010 and 02x have 8-digit numbers, the rest 7-8.
     + r"|(?P<landline>(?:[(（]0\d{2,3}[)）]"
     + _SEP
@@ -82,7 +84,8 @@ _DIGITS = re.compile(
     + r"\d{4}))"
     # Resident ID: 18 characters (last may be X), or the old 15 digits.
     # Written in groups: 6-8-4 or 6-4-4-4, with spaces or dashes.
-    + r"|(?P<id18>\d{6}[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{3}[\dXx])"
+    + r"|(?P<id18>\d{6}[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{3}[\dXx]"
+    + r"|\d{4}[ \-]\d{4}[ \-]\d{4}[ \-]\d{4}[ \-]\d[\dXx])"
     + r"|(?P<id15>\d{15})"
     + r")"
     + _AFTER
@@ -100,8 +103,8 @@ _CONTEXT_CHARS = 24
 # An ID word shortly before a number (身份证号：…, ID number …): the number is
 # an ID even when its check character is wrong.
 _ID_CONTEXT = re.compile(
-    r"身份证|身份證|证件号|證件號|证件號|證件号|证件编号|證件編號|居民身份|实名信息"
-    r"|\bid\s*(?:card|number|no\b|no\.|#)|\bidentity\s*(?:card|number|document)"
+    r"身份证|身份證|身分证|身分證|证件号|證件號|证件號|證件号|证件编号|證件編號|居民身份|实名信息"
+    r"|\bid\s*(?:card|number|no\b|no\.|#|[:：])|\bidentity\s*(?:card|number|document)"
     r"|\bidentification\s*(?:card|number)|\bnational\s+id\b|\bresident\s+id\b",
     re.IGNORECASE,
 )
@@ -114,12 +117,25 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９＋Ｘｘ", "012345678
 _HAS_FULLWIDTH = re.compile("[０-９]")
 # Capital numerals (壹贰叁…, also traditional 貳參陸) spell digits too.
 _CN_DIGITS = str.maketrans(
-    "零〇一幺二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖", "001123456789122334566789"
+    "零〇一幺二三四五六七八九壹贰貳叁參参肆伍陆陸柒捌玖", "0011234567891223334566789"
 )
 # Seven spelt digits in a row (separators allowed) before they are read as a
 # number: "第一" or "一二三" stay words.
-_CN_DIGIT = "[零〇一幺二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖]"
+_CN_DIGIT = "[零〇一幺二三四五六七八九壹贰貳叁參参肆伍陆陸柒捌玖]"
 _HAS_CN_RUN = re.compile(rf"{_CN_DIGIT}(?:[ \u3000\-－]?{_CN_DIGIT}){{6,}}")
+
+# Digits spelt in English ("one-three-eight, five-five-six-six, …"): a run of
+# eleven read as a mobile number.
+_EN_DIGITS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4"}
+_EN_DIGITS |= {"five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_EN_DIGIT = r"\b(?i:zero|one|two|three|four|five|six|seven|eight|nine)"
+_EN_RUN = re.compile(
+    r"\b(?i:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+    r"(?:[\s,\-]{1,3}(?i:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b){10,}"
+)
+# Taiwan ID (A123456789), read as one only after an ID word.
+# Searched from the digits (fast), the letter checked after.
+_TW_ID = re.compile(r"[12]\d{8}(?![0-9A-Za-z])")
 
 # Province-level codes that open a resident ID (GB 2260).
 _PROVINCE_CODES = frozenset(
@@ -176,7 +192,7 @@ _PROVINCES = (
 _NAME = "[^\\W\\d_A-Za-z的是在到往寄送住址我你您他她请帮给与及或改为]"
 _CN_NUMBER = "[一二三四五六七八九十百零〇两]"
 # Simplified and traditional forms (號, 樓, 棟, 單元, 層).
-_UNIT = "(?:号楼|號樓|号院|號院|号|號|栋|棟|幢|座|单元|單元|楼|樓|层|層|室|户|戶|组|組|弄|期)"
+_UNIT = "(?:号楼|號樓|号院|號院|号|號|栋|棟|幢|座|单元|單元|楼|樓|层|層|室|户|戶|组|組|弄|巷|期)"
 _NUMBER_BLOCK = (
     rf"\s*\d+(?:[-－]\d+)*\s*{_UNIT}"
     rf"(?:\s*(?:\d+|{_CN_NUMBER}+)(?:[-－]\d+)*\s*{_UNIT})*"
@@ -257,7 +273,7 @@ _SHOP_ADDRESS_CONTEXT = re.compile(
 # Earlier in the same sentence: the address is where returns go, the shop's own
 # ("Returns go to our warehouse: After-sales Dept, No. 100 Jinke Road").
 _SHOP_SENTENCE = re.compile(
-    r"退货|退回|寄回|退换|换货|返厂|售后(?:部|仓|地址)|\breturns?\b|\bsend (?:it|them) back\b"
+    r"退货|退回(?!来)|寄回|退换|换货|返厂|售后(?:部|仓|地址)|\breturns?\b|\bsend (?:it|them) back\b"
     r"|\bour\s+(?:warehouse|store|office|shop|after-sales)|(?:我们|本店|我司)\s*(?:的)?\s*(?:仓库|售后|门店|公司)",
     re.IGNORECASE,
 )
@@ -284,10 +300,17 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     PHONE: (
         rf"[1１][3-9３-９]{_D}{_S}{_D}{{4}}{_S}{_D}{{4}}",
         rf"[0０]{_D}{{2,3}}[)）]?{_S}{_D}{{3,4}}{_S}{_D}{{4}}",
-        rf"[一幺壹]{_S}[三四五六七八九叁參肆伍陆陸柒捌玖](?:{_S}{_CN_DIGIT}){{9}}",
+        rf"[一幺壹]{_S}[三四五六七八九叁參参肆伍陆陸柒捌玖](?:{_S}{_CN_DIGIT}){{9}}",
+        rf"[0０]9{_D}{{2}}[ \-]?{_D}{{3}}[ \-]?{_D}{{3}}",
+        rf"{_EN_DIGIT}[\s,\-]{{1,3}}{_EN_DIGIT}[\s,\-]{{1,3}}{_EN_DIGIT}\b",
         "[1１][ \u3000]?[3-9３-９](?:[ \u3000]?" + _D + "){9}",
     ),
-    ID_NUMBER: (rf"{_D}{{6}}[ \\-]?{_D}{{4}}[ \\-]?{_D}{{4}}", rf"{_D}{{15}}"),
+    ID_NUMBER: (
+        rf"{_D}{{6}}[ \\-]?{_D}{{4}}[ \\-]?{_D}{{4}}",
+        rf"{_D}{{15}}",
+        rf"{_D}{{4}}[ \\-]{_D}{{4}}[ \\-]{_D}{{4}}[ \\-]{_D}{{4}}",
+        rf"\b[A-Za-z][12]{_D}{{8}}\b",
+    ),
     ADDRESS: (
         rf"(?:{_STREET_WORDS}|{_ESTATE_WORDS}){_SECTION}\s*\d",
         r"\d[A-Za-z]?\s+[A-Z][a-z]",
@@ -305,6 +328,9 @@ def _order_number(text: str, start: int) -> bool:
     if _CONTEXT_WORDS.search(text, low, start) is None:
         return False
     return _ORDER_CONTEXT.search(text, low, start) is not None
+
+
+_MOBILE_STARTS = {f"1{d}" for d in "3456789"}
 
 
 def _digit_hits(text: str) -> list[Pii]:
@@ -422,23 +448,49 @@ def _bare_dao(match: re.Match) -> bool:
 def find_pii(text: str) -> list[Pii]:
     """Phone numbers, ID numbers and street addresses in `text`, in order, as
     character offsets into `text` itself; never two overlapping."""
-    if not text or _HAS_DIGIT.search(text) is None:
+    if not text or (_HAS_DIGIT.search(text) is None and not _spelt_phone(text)):
         return []
     scan = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
     if _HAS_CN_RUN.search(scan) is not None:
         scan = _HAS_CN_RUN.sub(lambda m: m.group().translate(_CN_DIGITS), scan)
-    hits = _digit_hits(scan)
-    addresses = _address_hits(text)
-    if addresses:
-        hits.extend(addresses)
-        if len(hits) > 1:
-            hits.sort(key=lambda p: (p.start, p.start - p.end))
-            kept: list[Pii] = []
-            for hit in hits:
-                if kept and hit.start < kept[-1].end:
-                    continue
-                kept.append(hit)
-            hits = kept
+    hits = _digit_hits(scan) + _spelt_hits(text, scan)
+    hits.extend(_address_hits(text))
+    if len(hits) > 1:
+        hits.sort(key=lambda p: (p.start, p.start - p.end))
+        kept: list[Pii] = []
+        for hit in hits:
+            if kept and hit.start < kept[-1].end:
+                continue
+            kept.append(hit)
+        hits = kept
+    return hits
+
+
+def _spelt_phone(text: str) -> bool:
+    # Eleven spelt digits need ten separators: a cheap count first.
+    separators = text.count(" ") + text.count("-") + text.count(",")
+    return separators >= 10 and _EN_RUN.search(text) is not None
+
+
+def _spelt_hits(text: str, scan: str) -> list[Pii]:
+    """Taiwan IDs (A123456789) after an ID word; mobiles spelt in English."""
+    hits = []
+    for match in _TW_ID.finditer(scan):
+        start = match.start() - 1
+        if (
+            start >= 0
+            and scan[start].isascii()
+            and scan[start].isalpha()
+            and not (start > 0 and scan[start - 1].isascii() and scan[start - 1].isalnum())
+            and _id_context(scan, start)
+        ):
+            hits.append(Pii(ID_NUMBER, start, match.end()))
+    if not _spelt_phone(text):
+        return hits
+    for match in _EN_RUN.finditer(text):
+        words = re.findall(r"[a-z]+", match.group().lower())
+        if len(words) == 11 and "".join(_EN_DIGITS[w] for w in words[:3])[:2] in _MOBILE_STARTS:
+            hits.append(Pii(PHONE, match.start(), match.end()))
     return hits
 
 
@@ -447,6 +499,10 @@ def find_pii(text: str) -> list[Pii]:
 
 def _mask_phone(value: str) -> str:
     digits = "".join(c for c in value if c.isdigit())
+    if not digits:  # spelt out in words
+        return MASK
+    if len(digits) == 10 and digits.startswith("09"):  # Taiwan mobile
+        return f"{digits[:4]}{MASK}{digits[-3:]}"
     if digits.startswith("0") and not digits.startswith("0086"):
         # Landline: keep the area code and the last four digits.
         area = 3 if digits[1:2] in ("1", "2") else 4

@@ -176,6 +176,40 @@ _INVOICE_REFUSAL = re.compile(
     r"|(?:发票|开票)\s*(?:另收费|另外收费|要加钱|需要加钱|另付费)"
     r"|no invoices?\b|(?:invoice|receipt) costs? extra"
 )
+# General invoice grammar (round 8): charging for the invoice, another item or
+# service written in, another buyer, several invoices for one order, refusals.
+# Each expression runs only when its rare literal is in the message.
+_INVOICE_MORE = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:块钱|元|块)\s*(?:的)?\s*开票费"
+    r"|(?:发票|开票)[^。！？；不无免没]{0,8}?(?:加收|另收|多收|要加|得加|加|补|交)\s*(?:税费|税点|点税)"
+)
+_INVOICE_MORE_EN = re.compile(
+    r"\binvoices?\b[^.!?]{0,40}?\b(?:pay|charge|add|cost)s?\s+(?:you\s+)?(?:an?\s+)?"
+    r"(?:extra|additional)\s+(?:\d+(?:\.\d+)?\s*(?:%|percent|yuan|rmb)|tax)"
+    r"|\b(?:don't|do not|does not|doesn't|can't|cannot|won't|will not)"
+    r"\s+(?:issue|provide|give|offer)"
+    r"\s+(?:an?\s+|any\s+)?(?:invoices?|fapiaos?)\b"
+)
+_INVOICE_MORE3 = re.compile(
+    r"\bsplit\b[^.!?]{0,40}?\b(?:several|multiple|smaller|\d+|two|three|four|five|six|seven"
+    r"|eight|nine|ten)\s+(?:separate\s+)?(?:invoices|fapiaos|receipts)\b"
+)
+_INVOICE_MORE2 = re.compile(
+    r"(?:分成|拆成|分开成|分)\s*(?:\d+|[两二三四五六七八九十几多])\s*张\s*(?:发票|票|开)"
+    r"|(?:开到|开给|开在|写到|挂到|落到|开成)[^。！？，,]{0,8}?(?:朋友|别人|亲戚|其他人|别家|另一家|第三方)"
+    r"[^。！？，,]{0,4}?(?:公司|单位|名下)"
+)
+_INVOICE_AS = re.compile(
+    r"按\s*[“\"「]?([一-鿿]{1,5}费)\s*[”\"」]?\s*(?:给您|帮您|来|的名目)?\s*开"
+)
+_INVOICE_MORE_GATES = (
+    (_INVOICE_MORE, ("开票费", "税费", "税点", "点税")),
+    (_INVOICE_MORE_EN, ("invoice", "fapiao")),
+    (_INVOICE_MORE2, ("张", "名下", "公司", "单位")),
+    (_INVOICE_MORE3, ("split",)),
+    (_INVOICE_AS, ("费",)),
+)
+_SHIPPING_FEES = {"运费", "邮费", "快递费", "开票费", "税费"}
 _INVOICE_AMOUNT = re.compile(
     r"(?:开|开具|开成|写成|写|改成)\s*(?:一张)?\s*(\d+(?:\.\d+)?)\s*(?:元|块)?\s*(?:的)?\s*(?:发票|票)"
     r"|(?:发票|票面)\s*(?:金额)?\s*(?:可以|能)?\s*(?:开|写|改|开成|写成|改成)\s*(\d+(?:\.\d+)?)"
@@ -197,6 +231,9 @@ _INVOICE_TYPE = re.compile(
 _INVOICE_OTHER_GOODS = re.compile(
     r"([一-鿿]{2,4})\s*(?:可以|能|也能|都可以)\s*开\s*([一-鿿]{2,4}?)\s*(?:类|类的)?(?:的)?发票"
 )
+# Its cheap precondition: "可以开…发票" somewhere (the full expression, which
+# opens with any Chinese character, is slow to search).
+_OTHER_GOODS_GATE = re.compile(r"(?:可以|能)\s*开\s*[一-鿿]{2,4}?\s*(?:类|类的)?(?:的)?发票")
 _TYPE_STOPWORDS = {"一张", "增值税", "普通", "专用", "电子", "纸质", "正规", "普票", "专票"}
 _TYPE_STOPWORDS |= {"增值税普通"}
 # What an invoice may lawfully be made out to or as: not another kind of goods.
@@ -207,6 +244,8 @@ _NOT_GOODS = re.compile(
 _INFLATE = re.compile(
     r"多开|开高|开大|虚开|金额(?:可以|能)?(?:改|调|多写)|按\s*\d+\s*(?:元|块)?\s*开"
     r"|比(?:实际|实付)(?:金额|价格|价钱)?(?:高|多|大)"
+    r"|按\s*(?:原价|标价|吊牌价|划线价|市场价|零售价)\s*(?:来|给您|帮您)?\s*开|不按(?:照)?实付"
+    r"|多报(?:销|一点|点|些)"
 )
 
 
@@ -225,6 +264,15 @@ def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
     hits = [Hit(m.start(), m.end()) for m in _INVOICE_REFUSAL.finditer(norm)]
     order = context.order if context.facts else None
     guess = order is None
+    hits += [
+        Hit(m.start(), m.end(), certain=not guess)
+        for regex, words in _INVOICE_MORE_GATES
+        if any(word in norm for word in words)
+        for m in regex.finditer(norm)
+        if not _negated(norm, m.start())
+        and not _clause_negated(norm, m.start())
+        and (m.lastindex is None or m.group(1) not in _SHIPPING_FEES)
+    ]
     for match in _INVOICE_AMOUNT.finditer(norm):
         token = next(g for g in match.groups() if g)
         try:
@@ -244,7 +292,8 @@ def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
             and not _negated(norm, m.start())
             and not _paid_amount(norm, m.group())
         ]
-    for match in _INVOICE_OTHER_GOODS.finditer(norm):
+    other_goods = _INVOICE_OTHER_GOODS.finditer(norm) if _OTHER_GOODS_GATE.search(norm) else ()
+    for match in other_goods:
         goods, kind = match.group(1), match.group(2)
         if kind in _TYPE_STOPWORDS or goods in kind or kind in goods:
             continue
@@ -276,6 +325,11 @@ register(
             p.pattern
             for p in (
                 _INVOICE_REFUSAL,
+                _INVOICE_MORE,
+                _INVOICE_MORE_EN,
+                _INVOICE_MORE2,
+                _INVOICE_MORE3,
+                _INVOICE_AS,
                 _INVOICE_AMOUNT,
                 _INVOICE_TYPE,
                 _INVOICE_OTHER_GOODS,
@@ -303,7 +357,7 @@ _AMOUNT = re.compile(
     r"|(compensat\w*|voucher|credit|discount|refund you|give you|pay you)\s*(?:you\s+)?"
     r"(?:with\s+|of\s+|a\s+)?(?:¥|rmb|\$|cny)\s*(\d+(?:\.\d+)?)"
     r"|(?<![满\d])(\d+(?:\.\d+)?)\s*(?:元|块)\s*(?:钱)?\s*(?:的)?\s*"
-    r"(红包|补偿|赔偿|优惠券|代金券|无门槛券|现金)"
+    r"(红包|补偿|赔偿|优惠券|代金券|无门槛券|现金|精神损失费|损失费|误工费|辛苦费|慰问金|补偿金|赔偿金)"
     r"|(?:plus|and|with|extra|additional|give you|pay you|add|throw in)\s+(?:an?\s+)?"
     r"(?:extra\s+|additional\s+)?"
     r"(?:¥|rmb|\$|cny)?\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?:yuan|rmb|dollars?|kuai)?\s*"
@@ -314,13 +368,55 @@ _AMOUNT = re.compile(
 _MULTIPLE = re.compile(
     r"(?:赔|退|补偿|返|赔偿|退还|赔付)\s*(?:给)?\s*(?:您|你)?\s*(?:货款|价格|价钱|订单金额)?\s*的?\s*"
     r"(双倍|两倍|二倍|三倍|四倍|五倍|十倍|[2-9]倍|加倍)"
+    r"|(双倍|两倍|二倍|三倍|四倍|五倍|[2-9]倍)\s*(?:的)?\s*(?:赔偿|赔付|补偿|返还|赔)"
+    r"|(?:多赔|多补|多退|多给|多返)(?:您|你)?\s*(一倍|1倍)"
     r"|\b(?:refund|pay|compensate|give)\s+(?:you\s+)?(?:back\s+)?(double|triple|twice|three times|"
     r"four times|ten times|[2-9]x|[2-9] times)\b"
+    r"|\b(double|triple|twice|three times)\s+(?:the\s+)?"
+    r"(?:compensation|refund|the price|your money)"
 )
+# The general grant: a compensation verb, a few words of the same clause, then
+# an amount ("补偿您现金800元", "再赔您误工费路费一共800元", "给您打2000元",
+# "每天赔您订单金额的10%", "compensate you 500 yuan in cash"). A weak verb
+# (补/送/打/转/付/给) counts only with the buyer right after it (补您, 给您打).
+_GRANT = re.compile(
+    r"(?:补偿|赔偿|赔付|赔|(?:补|送|打|转|付|返)(?:给)?(?:您|你)|给(?:您|你)(?:打|转|付|补|送))"
+    r"([^，。！？；,.!?;\n\d%]{0,10}?)"
+    r"(?:¥|￥)?\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*(元|块|rmb|%)"
+    r"|\b(?:compensate|reimburse|pay|give|credit|transfer|send)\s+you\s+"
+    r"((?:an?\s+|extra\s+|additional\s+|another\s+){0,2})(?:¥|\$|rmb\s*|cny\s*)?"
+    r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(yuan|rmb|kuai|dollars?|bucks|in cash|cash|%|percent)"
+)
+_PER_DAY = re.compile(r"每天|每日|每延误?一天|按天|每晚|\bevery day\b|\bper day\b|\bfor each day\b")
+_CN_BIG = {"百": 100, "千": 1000, "万": 10000}
+_GRANT_NOT = re.compile(r"运费险|规则|您说|您要求|您申请|您付|您花|麻烦|请您|您需要|需要您|您得")
+
+
+def _cn_amount(token: str) -> float | None:
+    """'八百', '两千', '三千五', '一万' and plain digits."""
+    value = number(token)
+    if value is not None:
+        return value
+    total, current = 0.0, 0.0
+    for char in token:
+        if char in _CN_DIGITS:
+            current = _CN_DIGITS[char]
+        elif char == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif char in _CN_BIG:
+            total += (current or 1) * _CN_BIG[char]
+            current = 0
+        else:
+            return None
+    return total + current
+
+
 _MULTIPLES = {"双倍": 2, "两倍": 2, "二倍": 2, "三倍": 3, "四倍": 4, "五倍": 5}
 _MULTIPLES |= {"十倍": 10, "加倍": 2}
 _MULTIPLES |= {"double": 2, "twice": 2, "triple": 3, "three times": 3, "four times": 4}
 _MULTIPLES |= {"ten times": 10}
+_MULTIPLES |= {f"{n}倍": n for n in range(2, 10)}
 _DISCOUNT_WORDS = {"立减", "减免", "减", "便宜", "少收", "优惠", "降价", "降", "让利", "让"}
 _DISCOUNT_WORDS |= {"discount"}
 # A shop-wide promotion ("全场九折", "会员日") is the shop's offer, not the agent's.
@@ -364,15 +460,34 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
         amount = float(token.replace(",", ""))
         if _negated(norm, match.start()) or _FULL_REDUCTION.search(norm, 0, match.start()):
             continue  # "满300减30": the shop's promotion
+        if _GRANT_NOT.search(clause_before(norm, match.start(), 8)):
+            continue  # "麻烦再补30块": what the buyer pays
         if word in _DISCOUNT_WORDS and paid:
             over = amount / float(paid) * 100 > max_discount + 1e-9
         else:
             over = amount > max_compensation + 1e-9
         if over:
             hits.append(Hit(match.start(), match.end()))
+    for match in _GRANT.finditer(norm):
+        token = match.group(2) or match.group(5)
+        unit = match.group(3) or match.group(6)
+        granted = _cn_amount(token.replace(",", ""))
+        if granted is None or _negated(norm, match.start()) or _clause_negated(norm, match.start()):
+            continue
+        if _GRANT_NOT.search(clause_before(norm, match.start(), 12) + (match.group(1) or "")):
+            continue
+        before = norm[max(0, match.start() - 40) : match.start()]
+        if _PER_DAY.search(_SENTENCE_STOP.split(before)[-1]):
+            over = True  # paid every day: no ceiling at all
+        elif unit in ("%", "percent"):
+            over = granted > max_discount + 1e-9
+        else:
+            over = granted > max_compensation + 1e-9
+        if over:
+            hits.append(Hit(match.start(), match.end()))
     for match in _MULTIPLE.finditer(norm):
-        token = match.group(1) or match.group(2)
-        times = _MULTIPLES.get(token) or float(token[0])
+        token = next(g for g in match.groups() if g)
+        times = _MULTIPLES.get(token) or (2.0 if token[0] in "一1" else float(token[0]))
         if _negated(norm, match.start()) or _clause_negated(norm, match.start()):
             continue
         if paid is None or (times - 1) * float(paid) > max_compensation + 1e-9:
@@ -386,11 +501,15 @@ register(
         _authority,
         triggers=("折", "%", "补偿", "赔", "返", "补贴", "红包", "券", "减", "便宜", "少收", "优惠")
         + ("降", "让", "再送", "另送", "额外送", "倒贴", "再给", "另外给", "额外给", "再补", "倍")
-        + ("额外补", "额外赔", "额外返", "多补", "多赔"),
+        + ("额外补", "额外赔", "额外返", "多补", "多赔", "损失费", "误工费", "辛苦费", "慰问金"),
         trigger_patterns=(
             r"\b(?:compensat\w*|voucher|credit|discount|refund you|give you|pay you|percent)\b",
             r"\b(?:bonus|double|triple|twice|three times|four times|ten times|[2-9]x"
             r"|[2-9] times|red packet|on top)\b",
+            r"(?:(?:补|送|打|转|付|返)(?:给)?(?:您|你)|给(?:您|你)(?:打|转|付|补|送))"
+            r"[^，。！？；,.!?;\n\d%]{0,10}?(?:\d|[一二两三四五六七八九十百千万]+\s*(?:元|块))",
+            r"\b(?:reimburse|pay|give|credit|transfer|send)\s+you\s+(?:an?\s+|extra\s+"
+            r"|additional\s+|another\s+){0,2}(?:¥|\$|rmb\s*|cny\s*)?\d",
         ),
         needs_facts=True,
     )

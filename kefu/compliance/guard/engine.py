@@ -131,8 +131,19 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 # between), so "不用犹豫，全网最低" still claims.
 _DENIED_CLAIM = re.compile(
     r"(?:没有|没|不做|不是|并非|并不是|不保证|不能保证|不敢保证|不敢说|不能|不含|不算|不属于|并无"
-    r"|\bnot|\bno|\bnever|isn't|aren't)\s*(?:所谓的?|什么|the\s|an?\s)?\s*"
-    r"(?:[“\"「『‘'][^”\"」』’']{1,8}[”\"」』’']\s*[、，,和及与]?\s*)*[“\"「『‘']?\s*$"
+    r"|不说|不会说|不卖|不宣传|不"
+    r"|\bnot|\bno|\bnever|isn't|aren't"
+    r"|\b(?:don't|do not|doesn't|does not|won't|never)\s+"
+    r"(?:sell|say|claim|offer|make|use|have|call it))"
+    r"\s*(?:说|讲|写|宣传|承诺)?\s*(?:它|这款|这个|我们|自己|咱们)?\s*(?:是|就是)?\s*"
+    r"(?:所谓的?|什么|the\s|an?\s|any\s)?\s*"
+    r"(?:[“\"「『‘'][^”\"」』’']{1,8}[”\"」』’']\s*[、，,和及与]?\s*)*"
+    r"(?:[“\"「『‘'][^”\"」』’'。！？]{0,10})?\s*$"
+)
+# The denial after the quoted claim: “永久保修”我们做不到, “假一赔十”这种话我们不说.
+_DENIED_AFTER = re.compile(
+    r"[^”\"」』’'。！？]{0,10}[”\"」』’']\s*(?:我们|本店|咱们|小店)?\s*"
+    r"(?:做不到|不敢说|不能说|不说|不承诺|不保证|是不存在的|不存在|这回事|这种话|这种说法|不可能)"
 )
 
 
@@ -406,8 +417,9 @@ class Guard:
                 continue  # overlaps a longer hit of the same rule
             if index in self.negatable and negated_clause(norm, start):
                 continue
-            if index in self.denied_claims and _DENIED_CLAIM.search(
-                norm, max(0, start - 24), start
+            if index in self.denied_claims and (
+                _DENIED_CLAIM.search(norm, max(0, start - 24), start)
+                or _DENIED_AFTER.match(norm, stop, stop + 24)
             ):
                 continue
             last_end[index] = stop

@@ -61,8 +61,11 @@ class FamilyModel:
 
     def _score(self, text: str, matches, start: int, end: int) -> float:
         grams = self._grams
-        keys = {key for key, a, b in matches if start <= a and b <= end}
-        value = self.bias + sum(grams[key] for key in keys)
+        if start == 0 and end == len(text):  # the whole message: every match
+            keys = {match[0] for match in matches}
+        else:
+            keys = {key for key, a, b in matches if start <= a and b <= end}
+        value = self.bias + sum(map(grams.__getitem__, keys))
         words = {match.group() for match in _WORD.finditer(text, start, end)}
         return value + sum(self.weights.get("w:" + word, 0.0) for word in words)
 

@@ -223,3 +223,21 @@ def test_an_authority_limit_the_shop_left_out_is_the_levels_default():
     assert senior.limit("discount_percent") == 12
     assert senior.limit("compensation_yuan") == 30  # the senior default, not the junior 10
     assert GuardContext(agent_level="nobody").limit("compensation_yuan") == 10
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("给您补偿现金一千五百元，您看可以吗", True),
+        ("I will reimburse you 300 yuan for the trouble.", True),
+        ("每延误一天赔您订单金额的5%", True),
+        ("按平台规则可以补偿您5元无门槛券", False),
+        ("您付了500元，我这边已经全额退款500元了", False),
+    ],
+)
+def test_round8_authority_grant_grammar(text: str, flagged: bool) -> None:
+    from kefu.compliance.guard.detectors import get
+
+    detector = get("authority")
+    assert detector is not None
+    assert bool(detector.run(text, fold(text), GuardContext())) is flagged

@@ -338,3 +338,23 @@ def test_every_finding_contains_a_trigger_of_its_kind():
         for pii in find_pii(text):
             value = text[pii.start : pii.end]
             assert any(re.search(t, value) for t in privacy.TRIGGERS[pii.kind]), value
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # Round 8: spelt English digits, Taiwan mobiles and IDs, 4-4-4-4-2 IDs.
+        ("call you at one-five-nine, one-two-three-four, five-six-seven-eight", "phone"),
+        ("收件人陳小姐 0987-654-321", "phone"),
+        ("身分證號 B234567891 已登記", "id_number"),
+        ("Your ID: 3101 1519 9007 0834 27", "id_number"),
+        ("高雄市前鎮區中山二路5巷12號3樓", "address"),
+    ],
+)
+def test_round8_forms(text: str, kind: str) -> None:
+    assert [pii.kind for pii in find_pii(text)] == [kind]
+
+
+def test_round8_near_misses_stay() -> None:
+    assert find_pii("one two three, we count to ten together") == []
+    assert find_pii("型号 A123456789 现货") == []
