@@ -1,4 +1,5 @@
-"""Train the compliance guard's learned detectors (off_platform, card_fee) and
+"""Train the compliance guard's learned detectors (off_platform, card_fee,
+authority) and
 write kefu/compliance/rules/guard_model.json.
 
     .venv/bin/python scripts/train_guard_model.py [--check] [--report]
@@ -57,7 +58,20 @@ TRAIN = (
     "heldout7",
     "train_extra",
 )
-FAMILIES = ("off_platform", "card_fee")
+# authority (round 9) trains on every corpus, heldout8 and heldout9 included,
+# plus train_extra9.jsonl (near misses and hard positives of authority and
+# invoice); the two older families keep their training set, so their weights do
+# not move. (An invoice model was fitted too, CV recall 0.895, but its gate
+# opens on the clean 发票 talk of a quarter of guard_bench's messages and cost
+# about a fifth of the throughput: not shipped.)
+TRAIN_ALL = (*TRAIN, "heldout8", "heldout9", "train_extra9")
+FAMILIES = ("off_platform", "card_fee", "authority")
+TRAIN_OF = {"authority": TRAIN_ALL}
+# Their cross-validated curves are nearly flat down to -2 (the gates and the
+# rules do the work there), but the shop's long knowledge-base answers, a genre
+# the corpora lack, draw notes from a low threshold (7 at 0): the threshold is
+# chosen among those of at least 1 (odds e to 1, probability 0.73).
+MIN_THRESHOLD = {"authority": 1.0}
 NGRAM_RANGE = (1, 3)
 C = 1.0
 TOP_FEATURES = 4000
@@ -72,11 +86,11 @@ def load(name: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
-def training_rows() -> list[dict]:
+def training_rows(names: tuple[str, ...] = TRAIN) -> list[dict]:
     """The training corpora in order, each text once (its first label)."""
     seen: set[str] = set()
     rows = []
-    for name in TRAIN:
+    for name in names:
         for row in load(name):
             if row["text"] not in seen:
                 seen.add(row["text"])
@@ -99,16 +113,12 @@ def build(report: bool) -> dict:
     from kefu.compliance.guard.learned import FamilyModel, features
     from kefu.compliance.guard.normalize import fold
 
-    train = training_rows()
-    train_norms = [fold(row["text"]) for row in train]
     rules_only = Guard([s for s in default_specs() if not s.detector.startswith("learned_")])
-    rule_families = [{f.family for f in rules_only.screen(r["text"]).findings} for r in train]
-    rows_features = [dict.fromkeys(sorted(features(norm, *NGRAM_RANGE)), 1) for norm in train_norms]
 
     def fit(x, y):
         return LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(x, y)
 
-    def train_model(indices, y) -> tuple[dict[str, float], float]:
+    def train_model(rows_features, indices, y) -> tuple[dict[str, float], float]:
         """Fit, keep the TOP_FEATURES largest weights, refit on them."""
         vectorizer = DictVectorizer()
         x = vectorizer.fit_transform([rows_features[i] for i in indices])
@@ -134,17 +144,31 @@ def build(report: bool) -> dict:
         "threshold_chosen_by": f"{FOLDS}-fold cross-validation over the training corpora",
         "families": {},
     }
-    everything = np.arange(len(train))
     for family in FAMILIES:
+        names = TRAIN_OF.get(family, TRAIN)
+        train = training_rows(names)
+        train_norms = [fold(row["text"]) for row in train]
+        rule_families = [{f.family for f in rules_only.screen(r["text"]).findings} for r in train]
+        rows_features = [
+            dict.fromkeys(sorted(features(norm, *NGRAM_RANGE)), 1) for norm in train_norms
+        ]
+        everything = np.arange(len(train))
         y = np.array([row["family"] == family for row in train])
-        weights, bias = train_model(everything, y)
+        weights, bias = train_model(rows_features, everything, y)
 
         # Cross-validation: the detector as the guard runs it, out of fold.
         gate = [re2.compile(p) for p in detectors.get(f"learned_{family}").trigger_patterns]
+        uncovered = [
+            r["text"]
+            for r, n in zip(train, train_norms, strict=True)
+            if r["family"] == family and not any(p.search(n) for p in gate)
+        ]
+        if uncovered and family in TRAIN_OF:  # the older gates predate this check
+            raise SystemExit(f"{family}: trigger expressions miss {uncovered[:5]}")
         candidates: list[float | None] = [None] * len(train)
         folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
         for a, b in folds.split(everything, y):
-            fold_weights, fold_bias = train_model(a, y)
+            fold_weights, fold_bias = train_model(rows_features, a, y)
             scorer = FamilyModel(family, fold_weights, fold_bias, float("-inf"), *NGRAM_RANGE)
             for i in b:
                 norm = train_norms[i]
@@ -167,13 +191,15 @@ def build(report: bool) -> dict:
                     model_hits[~y].mean(),
                 )
             )
-        feasible = [row for row in table if row[2] <= MAX_FP / 2]
+        floor = MIN_THRESHOLD.get(family, float("-inf"))
+        feasible = [row for row in table if row[2] <= MAX_FP / 2 and row[0] >= floor]
         best = max(round(row[1] - row[2], 3) for row in feasible)
         plateau = [row for row in feasible if round(row[1] - row[2], 3) == best]
         chosen = plateau[len(plateau) // 2]
         threshold = chosen[0]
 
         output["families"][family] = {
+            "trained_on": [f"{name}.jsonl" for name in names],
             "bias": bias,
             "threshold": threshold,
             "cross_validation": {

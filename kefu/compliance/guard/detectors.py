@@ -684,7 +684,7 @@ register(
 )
 
 
-# --- learned: steering off the platform, card fees -------------------------------
+# --- learned: off the platform, card fees, authority ----------------------------
 
 # The words a violation of the family cannot do without (contacts, payment
 # ways, other shops; cards, fees, percentages), in the shared RE2 set: most
@@ -727,3 +727,20 @@ register(
     )
 )
 register(Detector("learned_card_fee", _learned("card_fee"), trigger_patterns=CARD_FEE_TRIGGERS))
+
+# Authority: an amount, a multiple, a discount, a whole order or a perk for
+# life, never the bare 退 or 补 of everyday service talk (七天无理由退货,
+# 补发配件), so the model rarely runs. (No invoice model: its gate, 发票,
+# opens on too much clean talk; rules/SOURCES.md, round 9.)
+AUTHORITY_TRIGGERS = (
+    r"[0-9０-９]\s*(?:元|块|塊|圆|倍|折|%|％|rmb|yuan|usd|bucks?)|[¥￥$]\s*[0-9]",
+    r"[一二两兩三四五六七八九十百千万萬半]\s*(?:元|块|塊|倍|折|成)|对折|對折|半价|半價|一半",
+    r"赔|賠|补偿|補償|补您|補您|补贴|補貼|补给|补上|再补|免单|免單|全免|不收您|不用付|算我们|算我們",
+    r"终身|終身|永久|一辈子|每天|每日|每个月|每個月|每次|一年|再送|再加|加赠|加贈|另外|额外|額外",
+    r"误工|誤工|医药|醫藥|药费|藥費|车费|車費|路费|精神|营养|營養|辛苦费|损失|損失|报销|報銷|全包|负担|負擔",
+    r"送您|赠品|贈品|不要钱|不收钱|一分钱|每单|每單|成本价|贴您|貼您|返现|返現|优惠|優惠|降",
+    r"减免|減免|少收|改价|改價|换新|換新|换一台|同款|同价|全退|全款|全额|全額",
+    r"\b(?:free|lifetime|forever|double|triple|twice|compensat\w*|medical|wages|bonus|voucher"
+    r"|off|on us|plus|extra|refund|waive\w*|nothing|whole|[0-9]+x)\b",
+)
+register(Detector("learned_authority", _learned("authority"), trigger_patterns=AUTHORITY_TRIGGERS))

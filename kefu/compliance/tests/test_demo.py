@@ -21,6 +21,10 @@ DEMO_MODEL_WARNINGS = {
     "Hello, welcome to our home-tex": "off_platform_learned",
     "We're the brand's official fla": "off_platform_learned",
     "Yes, our store offers price pr": "off_platform_learned",
+    # Round 9: a campaign and two compensation processes, described at length.
+    "The Double 11 campaign runs fr": "authority_learned",
+    "We're sorry for the trouble. P": "authority_learned",
+    "We're very sorry for the wait.": "authority_learned",
 }
 
 
