@@ -9,6 +9,7 @@ on the defaults and never block (engine caps them at `warn`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -643,13 +644,18 @@ def _sentence(norm: str, start: int, end: int) -> str:
     return norm[low : high.start() if high else len(norm)]
 
 
+@functools.lru_cache(maxsize=64)
+def _regions(remote_regions: tuple[str, ...]) -> tuple[str, ...]:
+    """The shop's remote regions as the folded text names them (Chinese and
+    English), plus the generic words; made once per region list."""
+    english = [_REGIONS_EN[r] for r in remote_regions if r in _REGIONS_EN]
+    return (*[r for r in remote_regions if r], *english, "偏远", "边远", "remote")
+
+
 def _free_shipping(text: str, norm: str, context: GuardContext) -> list[Hit]:
     if context.facts and context.free_shipping in ("none", "except_remote"):
         return []  # nothing advertised for the remote regions: asking them to pay is fine
-    regions = [r for r in context.remote_regions if r] + [
-        _REGIONS_EN[r] for r in context.remote_regions if r in _REGIONS_EN
-    ]
-    regions += ["偏远", "边远", "remote"]
+    regions = _regions(tuple(context.remote_regions))
     if not any(region in norm for region in regions):
         return []
     certain = context.facts and context.free_shipping == "mainland"
@@ -707,7 +713,9 @@ OFF_PLATFORM_TRIGGERS = (
 CARD_FEE_TRIGGERS = (
     r"信用卡|花呗|白条|借呗|刷卡|分期|信用|手续费|服务费|通道费|渠道|利息|费率|点数|个点|%|百分之|千分之",
     r"card|credit|huabei|install?ment|surcharge|fee|interest|commission|processing",
-    r"税点|点税|开票|发票|xyk|baitiao|jiebei|\b(?:cc|hb)\b|tax points?|\binvoice",
+    # Not 发票/invoice alone: every invoice mention would open the gate; a
+    # tax-point surcharge always names its points (税点, 个点, %, tax points).
+    r"税点|点税|税费|xyk|baitiao|jiebei|\b(?:cc|hb)\b|tax points?",
 )
 
 
