@@ -2,8 +2,10 @@
 (docs/BENCHMARKS.md has the blind figures): each is now a regression set, so a
 rule change that loses what an earlier round fixed fails here. Families with
 at least 8 positives in a corpus: recall ≥ 0.9, false positives ≤ 0.05.
-heldout5–8 were written blind by separate sessions, heldout6–8 partly from
-public advertising-law and traffic-diversion word lists."""
+heldout5–10 were written blind by separate sessions, heldout6–9 partly from
+public advertising-law and traffic-diversion word lists. heldout9 and heldout10
+are not here: their invoice lines (and heldout10's concessions) are not yet
+found at 0.9 (docs/BENCHMARKS.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 
 from .test_corpus import CORPUS, scores
 
-CORPORA = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+CORPORA = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
 MIN_POSITIVES = 8
 
 
