@@ -212,10 +212,14 @@ _ESTATE_BLOCK = (
     r"|(?:[A-Za-z]?\d{1,3}\s*(?:区|區|座|栋|棟)\s*)?\d{1,3}\s*(?:楼|樓|层|層|F|f)(?![A-Za-z])"
     r"(?:\s*\d{1,5}(?:室|号|號)?)?)"
 )
+# The province and up to two city-level names that may open an address.
+_REGION_PREFIX = (
+    rf"(?:(?:{_PROVINCES})(?:{_PROVINCE_SUFFIXES})?[ \u3000]?)?"
+    rf"(?:{_NAME}{{1,6}}?(?:市|自治州|地区|盟)[ \u3000]?){{0,2}}"
+)
 _CHINESE_ADDRESS = (
     rf"(?=(?:{_NAME}|[A-Za-z]))"
-    rf"(?P<keep>(?:(?:{_PROVINCES})(?:{_PROVINCE_SUFFIXES})?[ \u3000]?)?"
-    rf"(?:{_NAME}{{1,6}}?(?:市|自治州|地区|盟)[ \u3000]?){{0,2}}"
+    rf"(?P<keep>{_REGION_PREFIX}"
     rf"(?:{_NAME}{{1,6}}?(?:新区|区|區|县|縣|旗)[ \u3000]?)?)"
     rf"(?:{_NAME}{{1,6}}?(?:镇|鎮|乡|鄉|街道)[ \u3000]?)?"
     rf"(?:{_NAME}{{2,12}}?(?:{_STREET_WORDS}){_SECTION}(?:{_NUMBER_BLOCK})"
@@ -230,8 +234,7 @@ _ENGLISH_ADDRESS = (
 # 兰陵县向城镇后屯村, 沈丘縣付井鎮王莊村三組: a county, a town and a village are an
 # address without any house number.
 _VILLAGE_ADDRESS = (
-    rf"(?P<keep>(?:(?:{_PROVINCES})(?:{_PROVINCE_SUFFIXES})?[ \u3000]?)?"
-    rf"(?:{_NAME}{{1,6}}?(?:市|自治州|地区|盟)[ \u3000]?){{0,2}}"
+    rf"(?P<keep>{_REGION_PREFIX}"
     rf"{_NAME}{{1,6}}?(?:县|縣|区|區|旗)[ \u3000]?)"
     rf"{_NAME}{{1,6}}?(?:镇|鎮|乡|鄉)[ \u3000]?"
     rf"{_NAME}{{1,6}}?(?:村|屯|庄|莊|嘎查)(?:村)?"
