@@ -13,7 +13,16 @@ import pytest
 
 from .test_corpus import CORPUS, scores
 
-CORPORA = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
+CORPORA = (
+    "heldout",
+    "heldout2",
+    "heldout3",
+    "heldout4",
+    "heldout5",
+    "heldout6",
+    "heldout7",
+    "heldout8",
+)
 MIN_POSITIVES = 8
 
 
