@@ -78,3 +78,23 @@ def test_a_catastrophic_pattern_runs_in_linear_time(setup):
     assert not rules.rule_matches(rule, text, tier="", channel="")
     bad = RoutingRule.objects.create(shop=shop, name="b", group=mine, pattern=r"(a)\1")
     assert not rules.rule_matches(bad, "aa", tier="", channel="")  # never matches
+
+
+def test_existing_supervisors_get_the_routing_permissions():
+    import importlib
+
+    from django.apps import apps as global_apps
+    from django.contrib.auth.models import Permission
+
+    shop = f.make_shop()
+    supervisor = f.make_agent(shop, role="supervisor", status="offline")
+    # As before this release: the orders app's permissions, none of routing's.
+    supervisor.user_permissions.remove(
+        *Permission.objects.filter(content_type__app_label="routing")
+    )
+    agent = f.make_agent(shop)
+    migration = importlib.import_module("kefu.routing.migrations.0005_supervisors_edit_routing")
+    migration.grant_routing(global_apps, None)
+    supervisor = type(supervisor).objects.get(pk=supervisor.pk)  # fresh permission cache
+    assert supervisor.has_perm("routing.change_routingrule")
+    assert not type(agent).objects.get(pk=agent.pk).has_perm("routing.change_routingrule")
