@@ -198,7 +198,8 @@ _NUMBER_BLOCK = (
     rf"(?:\s*(?:\d+|{_CN_NUMBER}+)(?:[-－]\d+)*\s*{_UNIT})*"
     rf"(?:\s*\d{{1,5}}(?!\d))?"
 )
-_STREET_WORDS = "大街|大道|路|街|巷|胡同|弄|村|道"
+_STREET_WORDS_BUT_DAO = "大街|大道|路|街|巷|胡同|弄|村"
+_STREET_WORDS = _STREET_WORDS_BUT_DAO + "|道"
 # A long road's section: 人民南路四段27号.
 _SECTION = rf"(?:(?:\d+|{_CN_NUMBER}+|[东南西北中])段)?"
 _ESTATE_WORDS = "小区|花园|公寓|大厦|广场|家园|新村|公馆|大楼|中心|苑|府|城|园"
@@ -377,43 +378,46 @@ def _address(start: int, end: int, text: str) -> Pii:
     return Pii(ADDRESS, start, end)
 
 
-def _address_hits(text: str) -> list[Pii]:
-    hits = []
-    covered = 0
-    for core in _CHINESE_CORE.finditer(text):
+def _chinese_hits(
+    text: str,
+    cores: re.Pattern[str],
+    address: re.Pattern[str],
+    hits: list[Pii],
+    covered: int,
+    *,
+    past_core: bool,
+) -> int:
+    """Chinese addresses of one form around each of its cores (a street or
+    estate word before a number; a county before a town), not starting before
+    `covered`; appends them to `hits` and returns the new `covered`. The
+    address starts in the run of name characters that ends with the core: its
+    positions are tried left to right, the first match wins (with `past_core`,
+    only a match that goes past the core's start)."""
+    for core in cores.finditer(text):
         keyword = core.start()
         if keyword < covered:
             continue
-        # The address starts in the run of name characters that ends with the
-        # street word: try its positions left to right, the first match wins.
         run_start = keyword
         for run in _NAME_RUN.finditer(text, max(covered, keyword - _WINDOW_BEFORE), keyword + 1):
             run_start = run.start()
         high = min(len(text), core.end() + _WINDOW_AFTER)
         for position in range(run_start, keyword):
-            match = _CHINESE.match(text, position, high)
-            if match is not None and match.end() > keyword:
-                if _bare_dao(match):
-                    break
-                if not _shop_address(text, match.start()):
-                    hits.append(_address(match.start(), match.end(), text))
-                covered = match.end()
+            match = address.match(text, position, high)
+            if match is None or (past_core and match.end() <= keyword):
+                continue
+            if past_core and _bare_dao(match):
                 break
-    for core in _VILLAGE_CORE.finditer(text):
-        if core.start() < covered:
-            continue
-        run_start = core.start()
-        low = max(covered, core.start() - _WINDOW_BEFORE)
-        for run in _NAME_RUN.finditer(text, low, core.start() + 1):
-            run_start = run.start()
-        high = min(len(text), core.end() + _WINDOW_AFTER)
-        for position in range(run_start, core.start()):
-            match = _VILLAGE.match(text, position, high)
-            if match is not None:
-                if not _shop_address(text, match.start()):
-                    hits.append(_address(match.start(), match.end(), text))
-                covered = match.end()
-                break
+            if not _shop_address(text, match.start()):
+                hits.append(_address(match.start(), match.end(), text))
+            covered = match.end()
+            break
+    return covered
+
+
+def _address_hits(text: str) -> list[Pii]:
+    hits: list[Pii] = []
+    covered = _chinese_hits(text, _CHINESE_CORE, _CHINESE, hits, 0, past_core=True)
+    _chinese_hits(text, _VILLAGE_CORE, _VILLAGE, hits, covered, past_core=False)
     english = []
     if _ENGLISH_HINT.search(text) is not None:
         english = [
@@ -433,10 +437,7 @@ def _address_hits(text: str) -> list[Pii]:
 
 # "都知道3号发货": 道 ends a street name only after a district or city.
 _DAO_STREET = re.compile(rf"(?:{_NAME}|[A-Za-z]){{2,12}}?道{_SECTION}\s*\d")
-_OTHER_STREET = re.compile(
-    r"(?:大街|大道|路|街|巷|胡同|弄|村)(?:\S{0,3}段)?\s*\d"
-    r"|(?:小区|花园|公寓|大厦|广场|家园|新村|公馆|大楼|中心|苑|府|城|园)"
-)
+_OTHER_STREET = re.compile(rf"(?:{_STREET_WORDS_BUT_DAO})(?:\S{{0,3}}段)?\s*\d|(?:{_ESTATE_WORDS})")
 
 
 def _bare_dao(match: re.Match) -> bool:
