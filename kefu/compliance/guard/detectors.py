@@ -345,7 +345,7 @@ register(
 # --- concessions beyond authority ---------------------------------------------
 
 _ZHE = re.compile(
-    r"(?:打|给您打|可以打|享受|算您|按)?\s*([1-9](?:\.\d)?|[一二三四五六七八九]{1,2})\s*折(?!扣)"
+    r"(?:打|给您打|可以打|享受|算您|按)?\s*(?<![\d.])([1-9]\d?(?:\.\d)?|[一二三四五六七八九]{1,2})\s*折(?!扣)"
 )
 _PERCENT_OFF = re.compile(
     r"(\d{1,3}(?:\.\d+)?)\s*(?:%|percent)\s*(?:off|的?优惠|的?折扣|discount)"
@@ -428,6 +428,8 @@ _CN_ZHE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
 
 
 def _zhe_value(token: str) -> float | None:
+    if token.isdigit() and len(token) == 2:
+        return int(token) / 10  # "95折" is 9.5
     if token[0].isdigit():
         return float(token)
     digits = [_CN_ZHE.get(c) for c in token]
@@ -493,7 +495,22 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
             continue
         if paid is None or (times - 1) * float(paid) > max_compensation + 1e-9:
             hits.append(Hit(match.start(), match.end()))
-    return hits
+    return [hit for hit in hits if not _REFUSED_AFTER.match(_rest_of_sentence(norm, hit.end))]
+
+
+# "五折这个我真做不了", "三倍赔偿我没法答应", "50% off isn't something I can do",
+# "triple compensation only applies if …": the concession named to refuse it.
+_REFUSED_AFTER = re.compile(
+    r".{0,12}?(?:做不了|给不了|給不了|给不到|給不到|做不到|办不到|辦不到|没法|沒法|没办法|沒辦法"
+    r"|答应不了|答應不了|没有这个政策|沒有這個政策|不在我的权限|超出我的权限"
+    r"|isn't something|is not something|(?:can't|cannot|can not) (?:do|offer|give|promise)"
+    r"|only appl(?:y|ies))"
+)
+
+
+def _rest_of_sentence(norm: str, end: int) -> str:
+    stop = _SENTENCE_STOP.search(norm, end)
+    return norm[end : stop.start() if stop else len(norm)]
 
 
 register(
@@ -636,46 +653,49 @@ _SHOP_PAYS = re.compile(
 _RETURN_CONTEXT = ("退货", "退回", "寄回", "来回", "换货", "退换", "return", "send it back")
 
 
-def _sentence(norm: str, start: int, end: int) -> str:
-    low = 0
-    for match in _SENTENCE_END.finditer(norm, 0, start):
-        low = match.end()
-    high = _SENTENCE_END.search(norm, end)
-    return norm[low : high.start() if high else len(norm)]
+def _region_sentences(norm: str, regions: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Where the sentences that name one of the regions start and end."""
+    found: list[tuple[int, int]] = []
+    for match in regions.finditer(norm):
+        if found and match.start() < found[-1][1]:
+            continue  # in the sentence already found
+        low = max(norm.rfind(stop, 0, match.start()) for stop in "。！？!?\n") + 1
+        high = _SENTENCE_END.search(norm, match.end())
+        found.append((low, high.start() if high else len(norm)))
+    return found
 
 
 @functools.lru_cache(maxsize=64)
-def _regions(remote_regions: tuple[str, ...]) -> tuple[str, ...]:
+def _regions(remote_regions: tuple[str, ...]) -> re.Pattern[str]:
     """The shop's remote regions as the folded text names them (Chinese and
-    English), plus the generic words; made once per region list."""
+    English), plus the generic words, as one pattern; made once per list."""
     english = [_REGIONS_EN[r] for r in remote_regions if r in _REGIONS_EN]
-    return (*[r for r in remote_regions if r], *english, "偏远", "边远", "remote")
+    names = {*[r for r in remote_regions if r], *english, "偏远", "边远", "remote"}
+    return re.compile("|".join(map(re.escape, sorted(names, key=lambda n: (-len(n), n)))))
 
 
 def _free_shipping(text: str, norm: str, context: GuardContext) -> list[Hit]:
     if context.facts and context.free_shipping in ("none", "except_remote"):
         return []  # nothing advertised for the remote regions: asking them to pay is fine
     regions = _regions(tuple(context.remote_regions))
-    if not any(region in norm for region in regions):
-        return []
     certain = context.facts and context.free_shipping == "mainland"
     hits = []
-    refusals = list(_REFUSAL.finditer(norm))
-    if certain:
-        # "包邮（新疆、西藏除外）" states a policy; it refuses only what the
-        # shop advertises for those regions (its settings say so).
-        refusals += _EXCEPT.finditer(norm)
-    for match in refusals:
-        if _clause_negated(norm, match.start()):
-            continue
-        sentence = _sentence(norm, match.start(), match.end())
-        if not any(region in sentence for region in regions):
-            continue
+    # A refusal counts in a sentence that names the region: only those are read.
+    for low, high in _region_sentences(norm, regions):
+        sentence = norm[low:high]
         if any(word in sentence for word in _RETURN_CONTEXT):
             continue
-        if _SHOP_PAYS.search(match.group()):
-            continue  # "偏远地区运费我们承担": the shop pays, nothing refused
-        hits.append(Hit(match.start(), match.end(), certain=certain))
+        refusals = list(_REFUSAL.finditer(norm, low, high))
+        if certain:
+            # "包邮（新疆、西藏除外）" states a policy; it refuses only what the
+            # shop advertises for those regions (its settings say so).
+            refusals += _EXCEPT.finditer(norm, low, high)
+        for match in refusals:
+            if _clause_negated(norm, match.start()):
+                continue
+            if _SHOP_PAYS.search(match.group()):
+                continue  # "偏远地区运费我们承担": the shop pays, nothing refused
+            hits.append(Hit(match.start(), match.end(), certain=certain))
     return hits
 
 
@@ -690,7 +710,7 @@ register(
 )
 
 
-# --- learned: off the platform, card fees, authority ----------------------------
+# --- learned: off the platform, card fees, authority, invoices ----------------------------
 
 # The words a violation of the family cannot do without (contacts, payment
 # ways, other shops; cards, fees, percentages), in the shared RE2 set: most
@@ -738,17 +758,36 @@ register(Detector("learned_card_fee", _learned("card_fee"), trigger_patterns=CAR
 
 # Authority: an amount, a multiple, a discount, a whole order or a perk for
 # life, never the bare 退 or 补 of everyday service talk (七天无理由退货,
-# 补发配件), so the model rarely runs. (No invoice model: its gate, 发票,
-# opens on too much clean talk; rules/SOURCES.md, round 9.)
+# 补发配件), so the model rarely runs.
 AUTHORITY_TRIGGERS = (
     r"[0-9０-９]\s*(?:元|块|塊|圆|倍|折|%|％|rmb|yuan|usd|bucks?)|[¥￥$]\s*[0-9]",
     r"[一二两兩三四五六七八九十百千万萬半]\s*(?:元|块|塊|倍|折|成)|对折|對折|半价|半價|一半",
     r"赔|賠|补偿|補償|补您|補您|补贴|補貼|补给|补上|再补|免单|免單|全免|不收您|不用付|算我们|算我們",
     r"终身|終身|永久|一辈子|每天|每日|每个月|每個月|每次|一年|再送|再加|加赠|加贈|另外|额外|額外",
     r"误工|誤工|医药|醫藥|药费|藥費|车费|車費|路费|精神|营养|營養|辛苦费|损失|損失|报销|報銷|全包|负担|負擔",
+    r"全出|都包|我们包|我們包|包了|[给給帮幫]您报|[给給帮幫]您報|全部负责|全部負責|全部免费|全部免費",
+    r"[壹贰貳叁參肆伍陆陸柒捌玖拾佰仟]|[退转轉返送补補赔賠值]\s*[0-9]{2,}|[一二两兩三四五六七八九十][百千万萬]|百分之|双倍|雙倍|升级|升級|差价|差價|红包|紅包|券|礼品卡|禮品卡|现金|現金|买单|買單|免费|免費",
+    r"私人|私下|自己出|自掏|腰包|审批|審批|流程|做主|开个价|開個價|多少钱都|多少錢都|多少都|骨折|都报|都報|[们們]报|[们們]報|[来來都部额額]承[担擔]",
     r"送您|赠品|贈品|不要钱|不收钱|一分钱|每单|每單|成本价|贴您|貼您|返现|返現|优惠|優惠|降",
     r"减免|減免|少收|改价|改價|换新|換新|换一台|同款|同价|全退|全款|全额|全額",
     r"\b(?:free|lifetime|forever|double|triple|twice|compensat\w*|medical|wages|bonus|voucher"
-    r"|off|on us|plus|extra|refund|waive\w*|nothing|whole|[0-9]+x)\b",
+    r"|off|on us|plus|extra|refund|waive\w*|nothing|whole|[0-9]+x|whatever|pay|bills?|half"
+    r"|cover (?:all|every\w*|your|it all|the (?:cost|bill|fee)s?|whatever)"
+    r"|own (?:acct|account|money)|send (?:you|u) [¥$]?[0-9]+|cash back|on the house|be charged"
+    r"|hospital|vet|hotel|tickets?|taxi|distress|personally|pocket|approval|gift card|never|upgrade\w*)\b",
 )
 register(Detector("learned_authority", _learned("authority"), trigger_patterns=AUTHORITY_TRIGGERS))
+
+# Invoices: every invoice word, its title, tax and reimbursement words. This
+# gate opens on most talk about invoices (a quarter of guard_bench's
+# messages); the shared scan (learned.Scanner) keeps that cheap.
+INVOICE_TRIGGERS = (
+    r"票|发漂|發漂|收据|收據|报账|報帳|报帐|抬头|抬頭|税|稅|统编|統編|统一编号|[价價][格钱錢]?[开開]|报销|報銷|品名|走账|走帳|金额|金額|日期|开具|開具|开什么|開什麼|单价|單價|数量|數量",
+    r"[开開](?:到|给|給|成|[个個]|[一两兩二三四几幾]\s*[张張]|\s*[“\"「『0-9０-９¥￥])|[写寫改](?:成|为|為)",
+    r"按\s*[0-9０-９一二两兩三四五六七八九十几幾]+\s*[箱台臺件个個套份盒瓶袋]",
+    r"\b(?:invoic\w*|receipts?|fapiao|vat|tax\w*|billing|bills?|reimburs\w*|expense\w*)\b",
+    r"\b(?:quantity|unit price|item description|title|header|company name|paperwork|invocie"
+    r"|fp|zp|pp|item name|as the item|write it up|written up|consulting|claims?"
+    r"|list (?:it|them) as|write (?:it|them) as)\b",
+)
+register(Detector("learned_invoice", _learned("invoice"), trigger_patterns=INVOICE_TRIGGERS))

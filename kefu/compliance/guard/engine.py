@@ -25,7 +25,7 @@ import re2
 
 from . import detectors as detector_registry
 from .context import NO_CONTEXT, GuardContext
-from .normalize import clause_after, clause_before, fold
+from .normalize import SENTENCE_END, clause_after, clause_before, fold
 
 SEVERITIES = ("block", "warn", "log")
 KINDS = ("phrases", "regex", "detector")
@@ -124,7 +124,6 @@ _UNCONDITIONAL += ("whether or not you",)
 _UNCONDITIONAL += ("with or without a review", "不需要评价", "无需评价", "不用评价", "与评价无关")
 _UNCONDITIONAL += ("和评价无关", "跟评价无关", "不管评价", "无论评价", "不论评价", "不管您评")
 _QUESTIONS = ("能不能", "可不可以", "可以不可以", "行不行", "会不会", "要不要")
-_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 # Advertising-law words right after a denial are the disclaimer, not the
 # claim: 没有“绝对”防水, 本店不做“特供”“专供”, 没有开光, 不能保证治疗效果.
 # Only a denial next to the word counts (quoted words in a row may sit
@@ -158,7 +157,7 @@ def negated_clause(norm: str, start: int, limit: int = 64) -> bool:
     after = clause_after(norm, start, limit)
     if any(word in after for word in _WARNINGS_AFTER):
         return True
-    end = _SENTENCE_END.search(norm, start, start + limit)
+    end = SENTENCE_END.search(norm, start, start + limit)
     sentence = norm[start : end.start() if end else start + limit]
     return any(word in sentence for word in _UNCONDITIONAL)
 

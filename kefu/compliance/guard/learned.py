@@ -1,9 +1,13 @@
 """The learned detectors' scoring: a linear model per family over the
-character 1–3-grams (digits as 0, any space as " ") and English words of the
+character n-grams (digits as 0, any space as " ") and English words of the
 folded text, read from rules/guard_model.json (written by
-scripts/train_guard_model.py). No numeric library at send time: one
-Aho–Corasick pass finds the n-grams the model has weights for, and the
-detectors run it only after their trigger expressions matched."""
+scripts/train_guard_model.py). No numeric library at send time.
+
+One Aho–Corasick pass over the union of every family's n-grams (a `Scanner`)
+serves all the families whose trigger expressions matched in a message: the
+pass is remembered for the last text, so a second family costs only its sum.
+A message under a family's threshold costs that one pass and one sum; the
+per-clause work that places the span runs only for a finding."""
 
 from __future__ import annotations
 
@@ -11,16 +15,21 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import ahocorasick_rs
 
+from .normalize import sentences_with
+
 MODEL_FILE = Path(__file__).resolve().parent.parent / "rules" / "guard_model.json"
 
 # Same length as the folded text, so offsets carry over.
-_CANONICAL = {ord(c): "0" for c in "123456789"} | {ord(c): " " for c in "\t\n\r\f\v\u3000"}
+_DIGIT = re.compile(r"[1-9]")
+_SPACE = re.compile(r"[\t\n\r\f\v\u3000]")
 _WORD = re.compile(r"[a-z][a-z']+")
+_FIRST = itemgetter(0)
 _CLAUSE = re.compile(r"[^，。！？；,.!?;\n]+")
 # A span opens at an n-gram of at least this weight (weaker ones, "我们",
 # say nothing about the family).
@@ -28,7 +37,7 @@ TELLING = 0.3
 
 
 def canonical(norm: str) -> str:
-    return norm.translate(_CANONICAL)
+    return _SPACE.sub(" ", _DIGIT.sub("0", norm))
 
 
 def features(norm: str, low: int = 1, high: int = 3) -> set[str]:
@@ -41,6 +50,40 @@ def features(norm: str, low: int = 1, high: int = 3) -> set[str]:
 
 
 @dataclass(frozen=True)
+class Scan:
+    """One text's matches of the longer n-grams, (gram index, start, end);
+    the set of their indexes and the set of its characters (features are
+    binary: a gram counts once)."""
+
+    text: str
+    matches: list[tuple[int, int, int]]
+    keys: set[int]
+    chars: set[str]
+
+
+class Scanner:
+    """One automaton over a list of n-grams of two characters or more (single
+    characters are looked up in the text's character set, far cheaper than
+    an automaton's match per character), remembering its last scan."""
+
+    def __init__(self, grams: list[str]) -> None:
+        self.grams = grams
+        self.index = {gram: i for i, gram in enumerate(grams)}
+        self._automaton = ahocorasick_rs.AhoCorasick(grams)
+        self._last: tuple[str, Scan] | None = None
+
+    def scan(self, norm: str) -> Scan:
+        last = self._last  # one read: another thread may replace it
+        if last is not None and last[0] == norm:
+            return last[1]
+        text = canonical(norm)
+        matches = self._automaton.find_matches_as_indexes(text, overlapping=True)
+        result = Scan(text, matches, set(map(_FIRST, matches)), set(text))
+        self._last = (norm, result)
+        return result
+
+
+@dataclass(frozen=True)
 class FamilyModel:
     family: str
     weights: dict[str, float]
@@ -48,30 +91,56 @@ class FamilyModel:
     threshold: float
     low: int = 1
     high: int = 3
-    _automaton: Any = field(init=False, repr=False, compare=False)
-    _grams: list[float] = field(init=False, repr=False, compare=False)
+    scanner: Scanner | None = field(default=None, repr=False, compare=False)
+    # When set, the model reads only the sentences that hold a match of it
+    # (normalize.sentences_with), in training and at send time.
+    window: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    _vector: list[float] = field(init=False, repr=False, compare=False)
+    _chars: dict[str, float] = field(init=False, repr=False, compare=False)
+    _words: dict[str, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        grams = [k for k in self.weights if not k.startswith("w:")]
-        object.__setattr__(self, "_automaton", ahocorasick_rs.AhoCorasick(grams))
-        object.__setattr__(self, "_grams", [self.weights[k] for k in grams])
+        grams = [k for k in self.weights if len(k) > 1 and not k.startswith("w:")]
+        scanner = self.scanner or Scanner(grams)
+        vector = [0.0] * len(scanner.grams)
+        for gram in grams:
+            vector[scanner.index[gram]] = self.weights[gram]
+        words = {k[2:]: w for k, w in self.weights.items() if k.startswith("w:")}
+        object.__setattr__(self, "scanner", scanner)
+        object.__setattr__(self, "_vector", vector)
+        object.__setattr__(self, "_chars", {k: w for k, w in self.weights.items() if len(k) == 1})
+        object.__setattr__(self, "_words", words)
 
-    def _matches(self, text: str) -> list[tuple[int, int, int]]:
-        return self._automaton.find_matches_as_indexes(text, overlapping=True)
-
-    def _score(self, text: str, matches, start: int, end: int) -> float:
-        grams = self._grams
-        if start == 0 and end == len(text):  # the whole message: every match
-            keys = {match[0] for match in matches}
+    def _score(self, scan: Scan, start: int, end: int) -> float:
+        vector = self._vector
+        if start == 0 and end == len(scan.text):  # the whole message: every match
+            keys: Any = scan.keys
+            chars: Any = scan.chars
         else:
-            keys = {key for key, a, b in matches if start <= a and b <= end}
-        value = self.bias + sum(map(grams.__getitem__, keys))
-        words = {match.group() for match in _WORD.finditer(text, start, end)}
-        return value + sum(self.weights.get("w:" + word, 0.0) for word in words)
+            keys = {key for key, a, b in scan.matches if start <= a and b <= end}
+            chars = set(scan.text[start:end])
+        get = self._chars.get
+        value = self.bias + sum(map(vector.__getitem__, keys)) + sum(get(c, 0.0) for c in chars)
+        if self._words:
+            words = {match.group() for match in _WORD.finditer(scan.text, start, end)}
+            value += sum(self._words.get(word, 0.0) for word in words)
+        return value
+
+    def part(self, norm: str) -> tuple[str, int]:
+        """What the model reads of a folded text, and where that starts."""
+        if self.window is None:
+            return norm, 0
+        start, end = sentences_with(norm, self.window)
+        return norm[start:end], start
+
+    def _scan(self, norm: str) -> tuple[Scan, int]:
+        assert self.scanner is not None
+        text, offset = self.part(norm)
+        return self.scanner.scan(text), offset
 
     def score(self, norm: str) -> float:
-        text = canonical(norm)
-        return self._score(text, self._matches(text), 0, len(text))
+        scan, _ = self._scan(norm)
+        return self._score(scan, 0, len(scan.text))
 
     def find(self, norm: str) -> tuple[int, int] | None:
         """The span of a finding, or None when the message scores at or
@@ -79,14 +148,14 @@ class FamilyModel:
         telling n-gram (at least half the weight of its strongest, and at
         least TELLING) to its end, so a negation before it ("我们不会让您…")
         is seen by the engine's negation check."""
-        text = canonical(norm)
-        matches = self._matches(text)
-        if self._score(text, matches, 0, len(text)) <= self.threshold:
+        scan, offset = self._scan(norm)
+        text = scan.text
+        if not text or self._score(scan, 0, len(text)) <= self.threshold:
             return None
         best: tuple[float, int, int] | None = None
         for clause in _CLAUSE.finditer(text):
             if clause.group().strip():
-                value = self._score(text, matches, clause.start(), clause.end())
+                value = self._score(scan, clause.start(), clause.end())
                 if best is None or value > best[0]:
                     best = (value, clause.start(), clause.end())
         if best is None:
@@ -95,9 +164,9 @@ class FamilyModel:
         while end > start and text[end - 1] == " ":
             end -= 1
         strongest = [0.0] * (end - start)
-        for key, a, b in matches:
+        for key, a, b in scan.matches:
             if start <= a and b <= end and b - a >= 2:
-                strongest[a - start] = max(strongest[a - start], self._grams[key])
+                strongest[a - start] = max(strongest[a - start], self._vector[key])
         top = max(strongest, default=0.0)
         floor = max(top / 2, TELLING)
         at = start + next((i for i, w in enumerate(strongest) if w >= floor), 0)
@@ -109,15 +178,43 @@ class FamilyModel:
             at -= 1  # not in the middle of an English word
         while at < end and text[at] == " ":
             at += 1
-        return at, end
+        return at + offset, end + offset
+
+
+def window_pattern(triggers: tuple[str, ...]) -> re.Pattern[str]:
+    """A family's trigger expressions (RE2 syntax, which Python's re reads;
+    ASCII classes and word boundaries, as in RE2) as one pattern, for its
+    window."""
+    return re.compile("|".join(f"(?:{p})" for p in triggers), re.ASCII)
 
 
 @lru_cache(maxsize=1)
 def models() -> dict[str, FamilyModel]:
-    """The shipped weights, read once: they change only with the code."""
+    """The shipped weights, read once (they change only with the code), over
+    one shared scanner."""
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     low, high = data["ngram_range"]
+    families = data["families"]
+    grams = {k for m in families.values() for k in m["weights"] if len(k) > 1}
+    scanner = Scanner(sorted(k for k in grams if not k.startswith("w:")))
     return {
-        family: FamilyModel(family, model["weights"], model["bias"], model["threshold"], low, high)
-        for family, model in data["families"].items()
+        family: FamilyModel(
+            family,
+            model["weights"],
+            model["bias"],
+            model["threshold"],
+            low,
+            high,
+            scanner,
+            _window(family) if model.get("window") else None,
+        )
+        for family, model in families.items()
     }
+
+
+def _window(family: str) -> re.Pattern[str]:
+    from .detectors import get
+
+    detector = get(f"learned_{family}")
+    assert detector is not None, family
+    return window_pattern(detector.trigger_patterns)

@@ -18,13 +18,16 @@ KB = Path(__file__).resolve().parents[2] / "knowledge" / "demo" / "kb.json"
 pytestmark = pytest.mark.django_db
 
 DEMO_MODEL_WARNINGS = {
-    "Hello, welcome to our home-tex": "off_platform_learned",
-    "We're the brand's official fla": "off_platform_learned",
-    "Yes, our store offers price pr": "off_platform_learned",
-    # Round 9: a campaign and two compensation processes, described at length.
-    "The Double 11 campaign runs fr": "authority_learned",
-    "We're sorry for the trouble. P": "authority_learned",
-    "We're very sorry for the wait.": "authority_learned",
+    "Hello, welcome to our home-tex": {"off_platform_learned"},
+    "We're the brand's official fla": {"off_platform_learned"},
+    "Yes, our store offers price pr": {"off_platform_learned"},
+    # Rounds 10–12: the authority and invoice models read only the sentences
+    # with one of their trigger words; a long sales answer that offers a gift
+    # and says "claim the store coupon", a delay apology that says "不用承担任何
+    # 损失", and a bulk-order answer ("10套以上") draw notes.
+    "You have a good eye — this is ": {"authority_learned", "invoice_learned"},
+    "亲，非常抱歉让您久等了！我查到您的包裹在中转站停留时间较长，": {"authority_learned"},
+    "亲，页面上能选中、能下单的规格都是有现货的，付款后24小时内": {"invoice_learned"},
 }
 
 
@@ -36,13 +39,13 @@ def test_demo_knowledge_base_passes_the_demo_rules():
     texts = [faq["answer"] for faq in kb["faqs"]]
     texts += [reply["text"] for reply in kb["quick_replies"]]
     texts += [script["text"] for script in kb["scripts"]]
-    flagged = {}
-    warned = {}
+    flagged: dict[str, list[tuple[str, str]]] = {}
+    warned: dict[str, set[str]] = {}
     for text in texts:
         screening = actions.screen_outgoing(text, shop_id=shop.id, agent_level="junior")
         for finding in screening.findings:
             if finding.rule.endswith("_learned") and finding.severity == "log":
-                warned[text[:30]] = finding.rule
+                warned.setdefault(text[:30], set()).add(finding.rule)
             else:
                 flagged.setdefault(text[:40], []).append(
                     (finding.rule, text[finding.start : finding.end])

@@ -2,10 +2,12 @@
 (docs/BENCHMARKS.md has the blind figures): each is now a regression set, so a
 rule change that loses what an earlier round fixed fails here. Families with
 at least 8 positives in a corpus: recall ≥ 0.9, false positives ≤ 0.05.
-heldout5–10 were written blind by separate sessions, heldout6–9 partly from
-public advertising-law and traffic-diversion word lists. heldout9 and heldout10
-are not here: their invoice lines (and heldout10's concessions) are not yet
-found at 0.9 (docs/BENCHMARKS.md)."""
+heldout5–14 were written blind by separate sessions, heldout6–9 partly from
+public advertising-law and traffic-diversion word lists; heldout9–14 joined
+when the learned invoice and authority models trained on them (round 10),
+except heldout9: its absolute_claim false-positive rate is 0.052, five of its
+sixteen being concessions that promise a perk "永久"/"终身" (labelled
+authority; both families flag them)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,11 @@ CORPORA = (
     "heldout6",
     "heldout7",
     "heldout8",
+    "heldout10",
+    "heldout11",
+    "heldout12",
+    "heldout13",
+    "heldout14",
 )
 MIN_POSITIVES = 8
 

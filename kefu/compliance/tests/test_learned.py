@@ -39,7 +39,7 @@ def test_shipped_weights_are_what_the_training_script_writes():
 
 def test_the_model_file_loads_every_family():
     loaded = models()
-    assert sorted(loaded) == ["authority", "card_fee", "off_platform"]
+    assert sorted(loaded) == ["authority", "card_fee", "invoice", "off_platform"]
     for model in loaded.values():
         assert 1000 <= len(model.weights) <= 4000
         assert -1 <= model.threshold <= 1.5
