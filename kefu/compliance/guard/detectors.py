@@ -774,7 +774,8 @@ AUTHORITY_TRIGGERS = (
     r"|off|on us|plus|extra|refund|waive\w*|nothing|whole|[0-9]+x|whatever|pay|bills?|half"
     r"|cover (?:all|every\w*|your|it all|the (?:cost|bill|fee)s?|whatever)"
     r"|own (?:acct|account|money)|send (?:you|u) [¥$]?[0-9]+|cash back|on the house|be charged"
-    r"|hospital|vet|hotel|tickets?|taxi|distress|personally|pocket|approval|gift card|never|upgrade\w*)\b",
+    r"|hospital|vet|hotel|tickets?|taxi|distress|personally|pocket|approval|gift card|never"
+    r"|upgrade\w*)\b",
 )
 register(Detector("learned_authority", _learned("authority"), trigger_patterns=AUTHORITY_TRIGGERS))
 
