@@ -15,13 +15,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
-from .normalize import sentences_with
+from .normalize import fold, sentences_around
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "rules" / "guard_model.json"
 
@@ -30,6 +31,7 @@ _DIGIT = re.compile(r"[1-9]")
 _SPACE = re.compile(r"[\t\n\r\f\v\u3000]")
 _WORD = re.compile(r"[a-z][a-z']+")
 _FIRST = itemgetter(0)
+_ZEROS = repeat(0.0)
 _CLAUSE = re.compile(r"[^，。！？；,.!?;\n]+")
 # A span opens at an n-gram of at least this weight (weaker ones, "我们",
 # say nothing about the family).
@@ -49,8 +51,7 @@ def features(norm: str, low: int = 1, high: int = 3) -> set[str]:
     return grams
 
 
-@dataclass(frozen=True)
-class Scan:
+class Scan(NamedTuple):
     """One text's matches of the longer n-grams, (gram index, start, end);
     the set of their indexes and the set of its characters (features are
     binary: a gram counts once)."""
@@ -92,9 +93,9 @@ class FamilyModel:
     low: int = 1
     high: int = 3
     scanner: Scanner | None = field(default=None, repr=False, compare=False)
-    # When set, the model reads only the sentences that hold a match of it
-    # (normalize.sentences_with), in training and at send time.
-    window: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    # When set, the model reads only the sentences that hold one of the
+    # family's trigger words or expressions, in training and at send time.
+    window: Window | None = field(default=None, repr=False, compare=False)
     _vector: list[float] = field(init=False, repr=False, compare=False)
     _chars: dict[str, float] = field(init=False, repr=False, compare=False)
     _words: dict[str, float] = field(init=False, repr=False, compare=False)
@@ -119,8 +120,8 @@ class FamilyModel:
         else:
             keys = {key for key, a, b in scan.matches if start <= a and b <= end}
             chars = set(scan.text[start:end])
-        get = self._chars.get
-        value = self.bias + sum(map(vector.__getitem__, keys)) + sum(get(c, 0.0) for c in chars)
+        value = self.bias + sum(map(vector.__getitem__, keys))
+        value += sum(map(self._chars.get, chars, _ZEROS))
         if self._words:
             words = {match.group() for match in _WORD.finditer(scan.text, start, end)}
             value += sum(self._words.get(word, 0.0) for word in words)
@@ -130,7 +131,7 @@ class FamilyModel:
         """What the model reads of a folded text, and where that starts."""
         if self.window is None:
             return norm, 0
-        start, end = sentences_with(norm, self.window)
+        start, end = self.window.sentences(norm)
         return norm[start:end], start
 
     def _scan(self, norm: str) -> tuple[Scan, int]:
@@ -181,11 +182,49 @@ class FamilyModel:
         return at + offset, end + offset
 
 
-def window_pattern(triggers: tuple[str, ...]) -> re.Pattern[str]:
-    """A family's trigger expressions (RE2 syntax, which Python's re reads;
-    ASCII classes and word boundaries, as in RE2) as one pattern, for its
-    window."""
-    return re.compile("|".join(f"(?:{p})" for p in triggers), re.ASCII)
+def _ascii_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+class Window:
+    """Where a detector's triggers are in a folded text, as the guard's gate
+    finds them: its words (one automaton; a word that starts or ends with an
+    ASCII letter or digit matches only whole there, as every key of the
+    guard's automaton) and its expressions (RE2 syntax, which Python's re
+    reads; ASCII classes and word boundaries, as in RE2)."""
+
+    def __init__(self, words: tuple[str, ...], patterns: tuple[str, ...]) -> None:
+        keys = sorted({fold(word) for word in words if fold(word)})
+        self._keys = keys
+        self._bounds = [(_ascii_word(k[0]), _ascii_word(k[-1])) for k in keys]
+        self._automaton = ahocorasick_rs.AhoCorasick(keys) if keys else None
+        self._patterns = [re.compile(p, re.ASCII) for p in patterns]
+
+    def span(self, norm: str) -> tuple[int, int] | None:
+        """From the first trigger's start to the last one's end (None without one)."""
+        first = last = -1
+        if self._automaton is not None:
+            size = len(norm)
+            for key, start, end in self._automaton.find_matches_as_indexes(norm, overlapping=True):
+                left, right = self._bounds[key]
+                if (left and start > 0 and _ascii_word(norm[start - 1])) or (
+                    right and end < size and _ascii_word(norm[end])
+                ):
+                    continue
+                if first < 0 or start < first:
+                    first = start
+                last = max(last, end)
+        for pattern in self._patterns:
+            for match in pattern.finditer(norm):
+                if first < 0 or match.start() < first:
+                    first = match.start()
+                last = max(last, match.end())
+        return None if first < 0 else (first, last)
+
+    def sentences(self, norm: str) -> tuple[int, int]:
+        """The sentences from the first trigger to the last ((0, 0) without one)."""
+        span = self.span(norm)
+        return (0, 0) if span is None else sentences_around(norm, *span)
 
 
 @lru_cache(maxsize=1)
@@ -212,9 +251,9 @@ def models() -> dict[str, FamilyModel]:
     }
 
 
-def _window(family: str) -> re.Pattern[str]:
+def _window(family: str) -> Window:
     from .detectors import get
 
     detector = get(f"learned_{family}")
     assert detector is not None, family
-    return window_pattern(detector.trigger_patterns)
+    return Window(detector.triggers, detector.trigger_patterns)

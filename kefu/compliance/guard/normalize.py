@@ -46,24 +46,16 @@ def warm() -> None:
 
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
+# The last sentence end before a point (matched up to it: greedy, in one call).
+_LAST_SENTENCE_END = re.compile(r"(?s).*(?:[。！？!?\n]|\.(?:\s|$))")
 
 
-def sentences_with(norm: str, pattern: re.Pattern[str]) -> tuple[int, int]:
-    """From the start of the first sentence that holds a match of pattern to
-    the end of the last one ((0, 0) without a match)."""
-    first: re.Match[str] | None = None
-    last: re.Match[str] | None = None
-    for match in pattern.finditer(norm):
-        if first is None:
-            first = match
-        last = match
-    if first is None or last is None:
-        return 0, 0
-    start = 0
-    for boundary in SENTENCE_END.finditer(norm, 0, first.start()):
-        start = boundary.end()
-    stop = SENTENCE_END.search(norm, last.end())
-    return start, stop.end() if stop else len(norm)
+def sentences_around(norm: str, start: int, end: int) -> tuple[int, int]:
+    """From the start of the sentence that holds `start` to the end of the
+    one that holds `end`."""
+    before = _LAST_SENTENCE_END.match(norm, 0, start)
+    stop = SENTENCE_END.search(norm, end)
+    return before.end() if before else 0, stop.end() if stop else len(norm)
 
 
 def clause_before(norm: str, start: int, limit: int) -> str:

@@ -24,10 +24,11 @@ DEMO_MODEL_WARNINGS = {
     # Rounds 10–12: the authority and invoice models read only the sentences
     # with one of their trigger words; a long sales answer that offers a gift
     # and says "claim the store coupon", a delay apology that says "不用承担任何
-    # 损失", and a bulk-order answer ("10套以上") draw notes.
+    # 损失", and the English stock answer (its bulk-order sentence names a
+    # quantity) draw notes.
     "You have a good eye — this is ": {"authority_learned", "invoice_learned"},
     "亲，非常抱歉让您久等了！我查到您的包裹在中转站停留时间较长，": {"authority_learned"},
-    "亲，页面上能选中、能下单的规格都是有现货的，付款后24小时内": {"invoice_learned"},
+    "Any size or color you can sele": {"invoice_learned"},
 }
 
 
