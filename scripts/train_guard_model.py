@@ -1,16 +1,17 @@
 """Train the compliance guard's learned detectors (off_platform, card_fee,
-authority) and
-write kefu/compliance/rules/guard_model.json.
+authority, invoice) and write kefu/compliance/rules/guard_model.json.
 
     .venv/bin/python scripts/train_guard_model.py [--check] [--report]
 
 Method (docs/BENCHMARKS.md, "Compliance guard: learned detector"): per
 family, a logistic regression (class_weight balanced, L2, C=1, lbfgs) over the
 binary features of kefu.compliance.guard.learned.features (character
-1–3-grams of the folded text, digits as 0, plus English words), trained on
-messages.jsonl + heldout.jsonl … heldout7.jsonl + train_extra.jsonl (heldout5,
-heldout6 and heldout7 were blind tests, scored once, before joining; a text
-that appears twice is kept once, with its first label). Only the
+1–3-grams of the folded text, digits as 0, plus English words; for the
+WINDOWED families only of the sentences that hold a trigger), trained on
+messages.jsonl + heldout.jsonl … heldout7.jsonl + train_extra.jsonl, and for
+authority and invoice also on the later sets listed in TRAIN_ALL (every
+heldout was a blind test, scored once, before joining; a text that appears
+twice is kept once, with its first label). Only the
 TOP_FEATURES weights of largest magnitude are kept; the model is refitted on
 them so the shipped weights are the whole model.
 
@@ -27,7 +28,7 @@ false-positive rate stays ≤ MAX_FP / 2 (half the target, a margin for
 wordings the corpora do not have). The rules were written on these corpora,
 so they find nearly all of the positives at every threshold: what moves J is
 what the model adds on the messages the rules miss against the clean
-messages it flags. heldout8.jsonl and later sets are never read.
+messages it flags. The newest blind set (heldout15.jsonl) is never read.
 
 Deterministic: no randomness in the fit; the cross-validation split is seeded.
 --check exits 1 if the file it would write differs from the shipped one."""

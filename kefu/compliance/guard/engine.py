@@ -25,7 +25,7 @@ import re2
 
 from . import detectors as detector_registry
 from .context import NO_CONTEXT, GuardContext
-from .normalize import SENTENCE_END, clause_after, clause_before, fold
+from .normalize import SENTENCE_END, ascii_word, clause_after, clause_before, fold
 
 SEVERITIES = ("block", "warn", "log")
 KINDS = ("phrases", "regex", "detector")
@@ -266,10 +266,6 @@ class Screening:
         return [f.as_dict() for f in self.findings]
 
 
-def _ascii_word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
 def compile_regex(pattern: str) -> Any:
     """RE2 or a RuleError that says why (too long, unsupported construct such
     as a backreference or lookaround, program too big)."""
@@ -330,7 +326,7 @@ class Guard:
         self.keys = list(keys)
         self.key_entries = [
             (
-                (1 if _ascii_word(k[0]) else 0) | (2 if _ascii_word(k[-1]) else 0),
+                (1 if ascii_word(k[0]) else 0) | (2 if ascii_word(k[-1]) else 0),
                 tuple(keys[k]),
             )
             for k in self.keys
@@ -367,8 +363,8 @@ class Guard:
             ):
                 flags, entries = key_entries[number]
                 if flags and (
-                    (flags & 1 and start > 0 and _ascii_word(norm[start - 1]))
-                    or (flags & 2 and stop < size and _ascii_word(norm[stop]))
+                    (flags & 1 and start > 0 and ascii_word(norm[start - 1]))
+                    or (flags & 2 and stop < size and ascii_word(norm[stop]))
                 ):
                     continue
                 for kind, index, replacement in entries:

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
-from .normalize import fold, sentences_around
+from .normalize import ascii_word, fold, sentences_around
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "rules" / "guard_model.json"
 
@@ -182,10 +182,6 @@ class FamilyModel:
         return at + offset, end + offset
 
 
-def _ascii_word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
 class Window:
     """Where a detector's triggers are in a folded text, as the guard's gate
     finds them: its words (one automaton; a word that starts or ends with an
@@ -196,7 +192,7 @@ class Window:
     def __init__(self, words: tuple[str, ...], patterns: tuple[str, ...]) -> None:
         keys = sorted({fold(word) for word in words if fold(word)})
         self._keys = keys
-        self._bounds = [(_ascii_word(k[0]), _ascii_word(k[-1])) for k in keys]
+        self._bounds = [(ascii_word(k[0]), ascii_word(k[-1])) for k in keys]
         self._automaton = ahocorasick_rs.AhoCorasick(keys) if keys else None
         self._patterns = [re.compile(p, re.ASCII) for p in patterns]
 
@@ -207,8 +203,8 @@ class Window:
             size = len(norm)
             for key, start, end in self._automaton.find_matches_as_indexes(norm, overlapping=True):
                 left, right = self._bounds[key]
-                if (left and start > 0 and _ascii_word(norm[start - 1])) or (
-                    right and end < size and _ascii_word(norm[end])
+                if (left and start > 0 and ascii_word(norm[start - 1])) or (
+                    right and end < size and ascii_word(norm[end])
                 ):
                     continue
                 if first < 0 or start < first:

@@ -50,6 +50,11 @@ SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 _LAST_SENTENCE_END = re.compile(r"(?s).*(?:[。！？!?\n]|\.(?:\s|$))")
 
 
+def ascii_word(ch: str) -> bool:
+    """An ASCII letter or digit: where an English word would go on."""
+    return ch.isascii() and ch.isalnum()
+
+
 def sentences_around(norm: str, start: int, end: int) -> tuple[int, int]:
     """From the start of the sentence that holds `start` to the end of the
     one that holds `end`."""

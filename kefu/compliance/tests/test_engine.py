@@ -177,6 +177,22 @@ def test_concessions_beyond_the_agents_authority():
     assert found(guard, "给您优惠300元", order)
 
 
+def test_two_digit_discounts_and_refused_concessions():
+    guard = Guard([detector_rule("authority")])
+    # "95折" is 9.5 (5 % off, a junior's limit), not the "5折" inside it.
+    assert found(guard, "可以给您打个95折，这是我权限内的", SHOP) == []
+    assert found(guard, "给您85折", SHOP) == [("authority", "block", "85折")]
+    # Named to refuse it, in the same sentence: not granted.
+    assert found(guard, "五折这个我真做不了，最多能给您申请95折", SHOP) == []
+    assert found(guard, "您要求的三倍赔偿我没法答应", SHOP) == []
+    assert found(guard, "50% off isn't something I can do.", SHOP) == []
+    # A refusal of something else later on does not excuse the grant.
+    assert found(guard, "给您打五折。退货的话我们没法上门取件", SHOP) == [
+        ("authority", "block", "给您打五折")
+    ]
+    assert found(guard, "给您打五折，不能再低了", SHOP) == [("authority", "block", "给您打五折")]
+
+
 def test_invoices_that_differ_from_the_order():
     guard = Guard([detector_rule("invoice")])
     order = OrderFacts(paid=Decimal("100"), categories=("化妆品",))

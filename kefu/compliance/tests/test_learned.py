@@ -14,8 +14,8 @@ from pathlib import Path
 from kefu.compliance.guard import detectors
 from kefu.compliance.guard.defaults import default_specs
 from kefu.compliance.guard.engine import Guard
-from kefu.compliance.guard.learned import models
-from kefu.compliance.guard.normalize import fold
+from kefu.compliance.guard.learned import FamilyModel, Window, models
+from kefu.compliance.guard.normalize import fold, sentences_around
 
 ROOT = Path(__file__).resolve().parents[3]
 SPECS = {spec.code: spec for spec in default_specs()}
@@ -88,3 +88,49 @@ def test_the_model_runs_only_after_its_triggers():
     assert detector is not None
     assert not any(re.search(p, fold(text)) for p in detector.trigger_patterns)
     assert found(LEARNED, text) == []
+
+
+def test_the_families_share_one_scan_and_score_as_if_alone():
+    loaded = models()
+    scanners = {id(model.scanner) for model in loaded.values()}
+    assert len(scanners) == 1
+    texts = ["亲，发票金额给您开到1000整", "加我微信，转账打八折", "Sure, I'll refund you double."]
+    for family, model in loaded.items():
+        alone = FamilyModel(family, model.weights, model.bias, model.threshold, window=model.window)
+        for text in texts:
+            norm = fold(text)
+            assert abs(model.score(norm) - alone.score(norm)) < 1e-9, (family, text)
+            assert model.find(norm) == alone.find(norm)
+
+
+def test_the_invoice_model_reads_only_the_sentences_with_an_invoice_word():
+    invoice = models()["invoice"]
+    assert invoice.window is not None
+    sentence = "金额给您开到1000整，报销方便。"
+    other = "这款四件套是新疆长绒棉的，手感很柔软。亲，活动今晚十二点结束哦。"
+    alone = invoice.score(fold(sentence))
+    # Sentences without a trigger word, before or after, change nothing.
+    assert abs(invoice.score(fold(other + sentence)) - alone) < 1e-9
+    assert abs(invoice.score(fold(sentence + other)) - alone) < 1e-9
+    text = other + sentence
+    start, end = invoice.find(fold(text)) or (0, 0)
+    assert start >= len(other) and text[start:end] in sentence
+    # No trigger word: nothing to read.
+    assert invoice.part(fold(other)) == ("", 0)
+
+
+def test_a_window_word_matches_whole_in_english_and_anywhere_in_chinese():
+    window = Window(("tax", "发票"), (r"开\s*[0-9]",))
+    assert window.span("the taxi is here") is None
+    assert window.span("tax included") == (0, 3)
+    assert window.span("retax") is None
+    assert window.span("开发票") == (1, 3)
+    assert window.span("可以开300") == (2, 4)
+    # From the first trigger to the last: "发票" … "开3".
+    assert window.span("发票。好的。开3张") == (0, 8)
+    text = "你好。发票按实付开。谢谢! Bye. tax ok."
+    assert sentences_around(text, 3, 5) == (3, 10)
+    assert sentences_around(text, text.index("tax"), text.index("tax") + 3) == (
+        text.index("tax"),
+        len(text),
+    )
