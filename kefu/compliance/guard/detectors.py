@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .context import GuardContext
-from .normalize import clause_before, sentences_around
+from .normalize import clause_after, clause_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +345,8 @@ register(
 # --- concessions beyond authority ---------------------------------------------
 
 _ZHE = re.compile(
-    r"(?:打|给您打|可以打|享受|算您|按)?\s*(?<![\d.])([1-9]\d?(?:\.\d)?|[一二三四五六七八九]{1,2})\s*折(?!扣)"
+    r"(?:打|给您打|可以打|享受|算您|按)?\s*(?<![\d.])([1-9][1-9]?(?:\.\d)?|0\.\d|[一二三四五六七八九]{1,2})"
+    r"\s*折(?!扣)"
 )
 _PERCENT_OFF = re.compile(
     r"(\d{1,3}(?:\.\d+)?)\s*(?:%|percent)\s*(?:off|的?优惠|的?折扣|discount)"
@@ -495,22 +496,19 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
             continue
         if paid is None or (times - 1) * float(paid) > max_compensation + 1e-9:
             hits.append(Hit(match.start(), match.end()))
-    return [hit for hit in hits if not _REFUSED_AFTER.match(_rest_of_sentence(norm, hit.end))]
+    return [hit for hit in hits if not _REFUSED_AFTER.match(clause_after(norm, hit.end, 20))]
 
 
 # "五折这个我真做不了", "三倍赔偿我没法答应", "50% off isn't something I can do",
-# "triple compensation only applies if …": the concession named to refuse it.
+# "triple compensation only applies if …": the concession named to refuse it, in
+# its own clause. Not "五折，没法再低了" (another clause) nor "五折再多我就没办法了"
+# (the refusal is of more).
 _REFUSED_AFTER = re.compile(
-    r".{0,12}?(?:做不了|给不了|給不了|给不到|給不到|做不到|办不到|辦不到|没法|沒法|没办法|沒辦法"
-    r"|答应不了|答應不了|没有这个政策|沒有這個政策|不在我的权限|超出我的权限"
+    r"(?:(?!再|更|其他|别的|多|more|lower|else|further).){0,12}?"
+    r"(?:做不了|给不了|给不到|做不到|办不到|没法|没办法|答应不了|没有这个政策|不在我的权限|超出我的权限"
     r"|isn't something|is not something|(?:can't|cannot|can not) (?:do|offer|give|promise)"
     r"|only appl(?:y|ies))"
 )
-
-
-def _rest_of_sentence(norm: str, end: int) -> str:
-    stop = _SENTENCE_STOP.search(norm, end)
-    return norm[end : stop.start() if stop else len(norm)]
 
 
 register(
@@ -652,13 +650,30 @@ _SHOP_PAYS = re.compile(
 _RETURN_CONTEXT = ("退货", "退回", "寄回", "来回", "换货", "退换", "return", "send it back")
 
 
-def _region_sentences(norm: str, regions: re.Pattern[str]) -> list[tuple[int, int]]:
-    """Where the sentences that name one of the regions start and end."""
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+
+
+_BLOCK_END = re.compile(r"[。！？!?]")
+
+
+def _region_blocks(norm: str, regions: re.Pattern[str]) -> list[tuple[int, int]]:
+    """The stretches between 。！？!? that name one of the regions."""
     found: list[tuple[int, int]] = []
     for match in regions.finditer(norm):
-        if not found or match.start() >= found[-1][1]:  # not in the one found
-            found.append(sentences_around(norm, match.start(), match.end()))
+        if found and match.start() < found[-1][1]:
+            continue
+        low = max(norm.rfind(stop, 0, match.start()) for stop in "。！？!?") + 1
+        high = _BLOCK_END.search(norm, match.end())
+        found.append((low, high.start() if high else len(norm)))
     return found
+
+
+def _sentence(norm: str, start: int, end: int) -> str:
+    low = 0
+    for match in _SENTENCE_END.finditer(norm, 0, start):
+        low = match.end()
+    high = _SENTENCE_END.search(norm, end)
+    return norm[low : high.start() if high else len(norm)]
 
 
 @functools.lru_cache(maxsize=64)
@@ -674,24 +689,30 @@ def _free_shipping(text: str, norm: str, context: GuardContext) -> list[Hit]:
     if context.facts and context.free_shipping in ("none", "except_remote"):
         return []  # nothing advertised for the remote regions: asking them to pay is fine
     regions = _regions(tuple(context.remote_regions))
+    if not regions.search(norm):
+        return []
     certain = context.facts and context.free_shipping == "mainland"
     hits = []
-    # A refusal counts in a sentence that names the region: only those are read.
-    for low, high in _region_sentences(norm, regions):
-        sentence = norm[low:high]
-        if any(word in sentence for word in _RETURN_CONTEXT):
-            continue
-        refusals = list(_REFUSAL.finditer(norm, low, high))
+    refusals: list[re.Match[str]] = []
+    # A refusal never spans 。！？!? (a new line it may), so only the stretches
+    # between those that name a region can hold one that counts.
+    for low, high in _region_blocks(norm, regions):
+        refusals += _REFUSAL.finditer(norm, low, high)
         if certain:
             # "包邮（新疆、西藏除外）" states a policy; it refuses only what the
             # shop advertises for those regions (its settings say so).
             refusals += _EXCEPT.finditer(norm, low, high)
-        for match in refusals:
-            if _clause_negated(norm, match.start()):
-                continue
-            if _SHOP_PAYS.search(match.group()):
-                continue  # "偏远地区运费我们承担": the shop pays, nothing refused
-            hits.append(Hit(match.start(), match.end(), certain=certain))
+    for match in refusals:
+        if _clause_negated(norm, match.start()):
+            continue
+        sentence = _sentence(norm, match.start(), match.end())
+        if not regions.search(sentence):
+            continue
+        if any(word in sentence for word in _RETURN_CONTEXT):
+            continue
+        if _SHOP_PAYS.search(match.group()):
+            continue  # "偏远地区运费我们承担": the shop pays, nothing refused
+        hits.append(Hit(match.start(), match.end(), certain=certain))
     return hits
 
 

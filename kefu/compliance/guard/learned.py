@@ -32,7 +32,7 @@ _SPACE = re.compile(r"[\t\n\r\f\v\u3000]")
 _WORD = re.compile(r"[a-z][a-z']+")
 _FIRST = itemgetter(0)
 _ZEROS = repeat(0.0)
-_CLAUSE = re.compile(r"[^，。！？；,.!?;\n]+")
+_CLAUSE = re.compile(r"(?:[^，。！？；,.!?;\n]|\.(?=\d))+")  # "9.5折" is one clause
 # A span opens at an n-gram of at least this weight (weaker ones, "我们",
 # say nothing about the family).
 TELLING = 0.3

@@ -47,7 +47,8 @@ def warm() -> None:
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 # The last sentence end before a point (matched up to it: greedy, in one call).
-_LAST_SENTENCE_END = re.compile(r"(?s).*(?:[。！？!?\n]|\.(?:\s|$))")
+# Not "." at the point itself: "打9.5折" goes on after "9.".
+_LAST_SENTENCE_END = re.compile(r"(?s).*(?:[。！？!?\n]|\.\s)")
 
 
 def ascii_word(ch: str) -> bool:

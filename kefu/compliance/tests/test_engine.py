@@ -191,6 +191,17 @@ def test_two_digit_discounts_and_refused_concessions():
         ("authority", "block", "给您打五折")
     ]
     assert found(guard, "给您打五折，不能再低了", SHOP) == [("authority", "block", "给您打五折")]
+    # Refusing more than the grant, in its clause or the next, grants it still.
+    for text in (
+        "给您打五折，没法再低了",
+        "可以给您打1.5折，其他我给不了",
+        "给您补偿500元红包，再多我就没办法了",
+        "I'll give you 50% off, I can't do more than that.",
+        "给您打五折再多我就没办法了",
+    ):
+        assert found(guard, text, SHOP), text
+    assert found(guard, "给您打0.5折", SHOP) == [("authority", "block", "给您打0.5折")]
+    assert found(guard, "这款10折不打折", SHOP) == []
 
 
 def test_invoices_that_differ_from_the_order():
@@ -231,6 +242,13 @@ def test_free_shipping_needs_the_region_in_the_same_sentence_and_not_returns():
     assert [t for _r, _s, t in found(guard, text, SHOP)] == ["除外"]
     except_remote = GuardContext(facts=True, free_shipping="except_remote")
     assert found(guard, text, except_remote) == []
+
+
+def test_free_shipping_refusals_across_an_english_sentence_or_a_line():
+    guard = Guard([detector_rule("free_shipping")])
+    # Only Chinese stops and new lines end the region's sentence here.
+    assert found(guard, "Shipping to Xinjiang. Extra fee of 20 yuan applies.", SHOP)
+    assert found(guard, "新疆需要加\n运费哦", SHOP)
 
 
 def test_an_authority_limit_the_shop_left_out_is_the_levels_default():

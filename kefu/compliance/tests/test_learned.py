@@ -128,6 +128,8 @@ def test_a_window_word_matches_whole_in_english_and_anywhere_in_chinese():
     assert window.span("可以开300") == (2, 4)
     # From the first trigger to the last: "发票" … "开3".
     assert window.span("发票。好的。开3张") == (0, 8)
+    # A decimal point is not a sentence end: "打9.5折" is read whole.
+    assert sentences_around("好的，可以给您打9.5折吧。", 10, 12) == (0, 14)
     text = "你好。发票按实付开。谢谢! Bye. tax ok."
     assert sentences_around(text, 3, 5) == (3, 10)
     assert sentences_around(text, text.index("tax"), text.index("tax") + 3) == (
