@@ -3,11 +3,14 @@
 Generates (fixed seed) Chinese and English service messages of 20–200
 characters, compiles the shipped default rules plus --extra-phrases generated
 phrases and --extra-regexes generated expressions, and screens every message
-once, single thread, timing each call. The ceiling: pyahocorasick alone over
-the same phrases (all keys the guard's automaton holds) and the same texts,
-single thread. The last stdout line is one JSON object.
+once per round, single thread, timing each call. The ceiling: pyahocorasick
+alone over the same phrases (all keys the guard's automaton holds) and the same
+texts, single thread. --repeat rounds alternate the guard's pass and the
+ceiling's; each side reports its fastest pass (the guard's latencies are that
+pass's), as timeit does: a slower pass measures the other jobs on the machine.
+The last stdout line is one JSON object.
 
-    .venv/bin/python bench/guard_bench.py [--messages 50000] [--seed 0]
+    .venv/bin/python bench/guard_bench.py [--messages 50000] [--seed 0] [--repeat 3]
 
 Targets (issue 5): ≥ 20,000 messages/s on one core, p99 ≤ 1 ms, and at least
 half the ceiling's rate (`ratio_to_ceiling` ≥ 0.5)."""
@@ -133,12 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra-phrases", type=int, default=5_000)
     parser.add_argument("--extra-regexes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; the fastest counts")
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when a target is missed (CI smoke)"
     )
     args = parser.parse_args(argv)
     if args.messages < 100:
         parser.error("--messages must be at least 100")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     import django
 
@@ -183,27 +189,33 @@ def main(argv: list[str] | None = None) -> int:
 
     clock = time.perf_counter_ns
     screen = guard.screen
-    latencies = []
-    found = 0
-    start = clock()
-    for text in texts:
-        t0 = clock()
-        found += bool(screen(text).findings)
-        latencies.append(clock() - t0)
-    guard_s = (clock() - start) / 1e9
+    guard_s = ceiling_s = float("inf")
+    latencies: list[int] = []
+    for _round in range(args.repeat):
+        pass_latencies = []
+        found = 0
+        start = clock()
+        for text in texts:
+            t0 = clock()
+            found += bool(screen(text).findings)
+            pass_latencies.append(clock() - t0)
+        elapsed = (clock() - start) / 1e9
+        if elapsed < guard_s:
+            guard_s, latencies = elapsed, pass_latencies
 
-    start = clock()
-    hits = 0
-    for text in texts:
-        for _ in ceiling.iter(text):
-            hits += 1
-    ceiling_s = (clock() - start) / 1e9
+        start = clock()
+        hits = 0
+        for text in texts:
+            for _ in ceiling.iter(text):
+                hits += 1
+        ceiling_s = min(ceiling_s, (clock() - start) / 1e9)
 
     latencies.sort()
     throughput = len(texts) / guard_s
     ceiling_rate = len(texts) / ceiling_s
     result = {
         "messages": len(texts),
+        "repeat": args.repeat,
         "rules": len(guard.rules),
         "automaton_keys": len(keys),
         "regexes": len(guard.regex_entries),

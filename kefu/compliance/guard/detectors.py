@@ -14,6 +14,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import re2
 
 from .context import GuardContext
 from .normalize import clause_after, clause_before
@@ -167,6 +170,39 @@ register(
 )
 
 
+class _Present:
+    """Which of a detector's expressions can match a text: one RE2 set pass
+    (linear, in C++) instead of running every Python expression over every
+    text the detector's gate let in. Only the ones it names run in Python;
+    one RE2 cannot read (a lookaround) is always named."""
+
+    def __init__(self, *patterns: re.Pattern[str]) -> None:
+        self._patterns = patterns
+        self._compiled: tuple[Any, list[re.Pattern[str]], set[re.Pattern[str]]] | None = None
+
+    def _compile(self) -> tuple[Any, list[re.Pattern[str]], set[re.Pattern[str]]]:
+        options = re2.Options()
+        options.log_errors = False
+        compiled = re2.Set.SearchSet(options)
+        added: list[re.Pattern[str]] = []
+        always: set[re.Pattern[str]] = set()
+        for pattern in self._patterns:
+            try:
+                compiled.Add(pattern.pattern)
+            except re2.error:
+                always.add(pattern)
+            else:
+                added.append(pattern)
+        compiled.Compile()
+        return compiled, added, always
+
+    def __call__(self, norm: str) -> set[re.Pattern[str]]:
+        if self._compiled is None:
+            self._compiled = self._compile()
+        compiled, added, always = self._compiled
+        return always | {added[i] for i in compiled.Match(norm) or ()}
+
+
 # --- invoices ----------------------------------------------------------------
 
 _INVOICE_REFUSAL = re.compile(
@@ -262,19 +298,22 @@ def _paid_amount(norm: str, inflate: str) -> bool:
 
 
 def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
-    hits = [Hit(m.start(), m.end()) for m in _INVOICE_REFUSAL.finditer(norm)]
+    present = _INVOICE_PRESENT(norm)
+    hits = []
+    if _INVOICE_REFUSAL in present:
+        hits += [Hit(m.start(), m.end()) for m in _INVOICE_REFUSAL.finditer(norm)]
     order = context.order if context.facts else None
     guess = order is None
     hits += [
         Hit(m.start(), m.end(), certain=not guess)
         for regex, words in _INVOICE_MORE_GATES
-        if any(word in norm for word in words)
+        if regex in present and any(word in norm for word in words)
         for m in regex.finditer(norm)
         if not _negated(norm, m.start())
         and not _clause_negated(norm, m.start())
         and (m.lastindex is None or m.group(1) not in _SHIPPING_FEES)
     ]
-    for match in _INVOICE_AMOUNT.finditer(norm):
+    for match in _INVOICE_AMOUNT.finditer(norm) if _INVOICE_AMOUNT in present else ():
         token = next(g for g in match.groups() if g)
         try:
             amount = Decimal(token)
@@ -285,7 +324,7 @@ def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
                 hits.append(Hit(match.start(), match.end()))
         else:
             hits.append(Hit(match.start(), match.end(), certain=False))
-    if guess:
+    if guess and _INFLATE in present:
         hits += [
             Hit(m.start(), m.end(), certain=False)
             for m in _INFLATE.finditer(norm)
@@ -293,13 +332,17 @@ def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
             and not _negated(norm, m.start())
             and not _paid_amount(norm, m.group())
         ]
-    other_goods = _INVOICE_OTHER_GOODS.finditer(norm) if _OTHER_GOODS_GATE.search(norm) else ()
+    other_goods = (
+        _INVOICE_OTHER_GOODS.finditer(norm)
+        if _INVOICE_OTHER_GOODS in present and _OTHER_GOODS_GATE.search(norm)
+        else ()
+    )
     for match in other_goods:
         goods, kind = match.group(1), match.group(2)
         if kind in _TYPE_STOPWORDS or goods in kind or kind in goods:
             continue
         hits.append(Hit(match.start(), match.end(), certain=not guess))
-    for match in _INVOICE_TYPE.finditer(norm):
+    for match in _INVOICE_TYPE.finditer(norm) if _INVOICE_TYPE in present else ():
         kind = match.group(1) or match.group(2)
         if match.group(2) and _NOT_GOODS.search(kind):
             continue
@@ -314,6 +357,16 @@ def _invoice(text: str, norm: str, context: GuardContext) -> list[Hit]:
         elif re.search(r"开成|写成|改成|换成", match.group(0)):
             hits.append(Hit(match.start(), match.end(), certain=False))
     return hits
+
+
+_INVOICE_PRESENT = _Present(
+    _INVOICE_REFUSAL,
+    *(regex for regex, _words in _INVOICE_MORE_GATES),
+    _INVOICE_AMOUNT,
+    _INFLATE,
+    _INVOICE_OTHER_GOODS,
+    _INVOICE_TYPE,
+)
 
 
 register(
@@ -446,7 +499,8 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
     max_discount = context.limit("discount_percent")
     max_compensation = context.limit("compensation_yuan")
     paid = context.order.paid if (context.facts and context.order) else None
-    for match in _ZHE.finditer(norm):
+    present = _AUTHORITY_PRESENT(norm)
+    for match in _ZHE.finditer(norm) if _ZHE in present else ():
         value = _zhe_value(match.group(1))
         if value is None or value >= 10 or _negated(norm, match.start()):
             continue
@@ -454,11 +508,11 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
             continue
         if 100 - value * 10 > max_discount + 1e-9:
             hits.append(Hit(match.start(), match.end()))
-    for match in _PERCENT_OFF.finditer(norm):
+    for match in _PERCENT_OFF.finditer(norm) if _PERCENT_OFF in present else ():
         value = float(match.group(1) or match.group(2))
         if value > max_discount and not _negated(norm, match.start()):
             hits.append(Hit(match.start(), match.end()))
-    for match in _AMOUNT.finditer(norm):
+    for match in _AMOUNT.finditer(norm) if _AMOUNT in present else ():
         word = match.group(1) or match.group(3) or match.group(6) or match.group(8)
         token = match.group(2) or match.group(4) or match.group(5) or match.group(7)
         amount = float(token.replace(",", ""))
@@ -472,7 +526,7 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
             over = amount > max_compensation + 1e-9
         if over:
             hits.append(Hit(match.start(), match.end()))
-    for match in _GRANT.finditer(norm):
+    for match in _GRANT.finditer(norm) if _GRANT in present else ():
         token = match.group(2) or match.group(5)
         unit = match.group(3) or match.group(6)
         granted = _cn_amount(token.replace(",", ""))
@@ -489,7 +543,7 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
             over = granted > max_compensation + 1e-9
         if over:
             hits.append(Hit(match.start(), match.end()))
-    for match in _MULTIPLE.finditer(norm):
+    for match in _MULTIPLE.finditer(norm) if _MULTIPLE in present else ():
         token = next(g for g in match.groups() if g)
         times = _MULTIPLES.get(token) or (2.0 if token[0] in "一1" else float(token[0]))
         if _negated(norm, match.start()) or _clause_negated(norm, match.start()):
@@ -498,6 +552,8 @@ def _authority(text: str, norm: str, context: GuardContext) -> list[Hit]:
             hits.append(Hit(match.start(), match.end()))
     return [hit for hit in hits if not _REFUSED_AFTER.match(clause_after(norm, hit.end, 20))]
 
+
+_AUTHORITY_PRESENT = _Present(_ZHE, _PERCENT_OFF, _AMOUNT, _GRANT, _MULTIPLE)
 
 # "五折这个我真做不了", "三倍赔偿我没法答应", "50% off isn't something I can do",
 # "triple compensation only applies if …": the concession named to refuse it, in
@@ -656,6 +712,9 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _BLOCK_END = re.compile(r"[。！？!?]")
 
 
+_FREE_SHIPPING_PRESENT = _Present(_REFUSAL, _EXCEPT)
+
+
 def _region_blocks(norm: str, regions: re.Pattern[str]) -> list[tuple[int, int]]:
     """The stretches between 。！？!? that name one of the regions."""
     found: list[tuple[int, int]] = []
@@ -696,9 +755,11 @@ def _free_shipping(text: str, norm: str, context: GuardContext) -> list[Hit]:
     refusals: list[re.Match[str]] = []
     # A refusal never spans 。！？!? (a new line it may), so only the stretches
     # between those that name a region can hold one that counts.
-    for low, high in _region_blocks(norm, regions):
-        refusals += _REFUSAL.finditer(norm, low, high)
-        if certain:
+    present = _FREE_SHIPPING_PRESENT(norm)
+    for low, high in _region_blocks(norm, regions) if present else ():
+        if _REFUSAL in present:
+            refusals += _REFUSAL.finditer(norm, low, high)
+        if certain and _EXCEPT in present:
             # "包邮（新疆、西藏除外）" states a policy; it refuses only what the
             # shop advertises for those regions (its settings say so).
             refusals += _EXCEPT.finditer(norm, low, high)

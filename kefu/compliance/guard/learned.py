@@ -112,13 +112,16 @@ class FamilyModel:
         object.__setattr__(self, "_chars", {k: w for k, w in self.weights.items() if len(k) == 1})
         object.__setattr__(self, "_words", words)
 
-    def _score(self, scan: Scan, start: int, end: int) -> float:
+    def _score(self, scan: Scan, start: int, end: int, keys: Any = None) -> float:
+        """The score of text[start:end]; `keys`, its n-grams' indexes, when
+        the caller has them."""
         vector = self._vector
         if start == 0 and end == len(scan.text):  # the whole message: every match
-            keys: Any = scan.keys
+            keys = scan.keys
             chars: Any = scan.chars
         else:
-            keys = {key for key, a, b in scan.matches if start <= a and b <= end}
+            if keys is None:
+                keys = {key for key, a, b in scan.matches if start <= a and b <= end}
             chars = set(scan.text[start:end])
         value = self.bias + sum(map(vector.__getitem__, keys))
         value += sum(map(self._chars.get, chars, _ZEROS))
@@ -153,14 +156,24 @@ class FamilyModel:
         text = scan.text
         if not text or self._score(scan, 0, len(text)) <= self.threshold:
             return None
-        best: tuple[float, int, int] | None = None
-        for clause in _CLAUSE.finditer(text):
-            if clause.group().strip():
-                value = self._score(scan, clause.start(), clause.end())
-                if best is None or value > best[0]:
-                    best = (value, clause.start(), clause.end())
-        if best is None:
+        clauses = [c.span() for c in _CLAUSE.finditer(text) if c.group().strip()]
+        if not clauses:
             return None
+        # Each clause's n-grams, in one pass over the matches.
+        owner = [-1] * len(text)
+        for number, (start, end) in enumerate(clauses):
+            owner[start:end] = [number] * (end - start)
+        keys: list[set[int]] = [set() for _ in clauses]
+        for key, a, b in scan.matches:
+            number = owner[a]
+            if number >= 0 and owner[b - 1] == number:
+                keys[number].add(key)
+        best: tuple[float, int, int] | None = None
+        for (start, end), clause_keys in zip(clauses, keys, strict=True):
+            value = self._score(scan, start, end, clause_keys)
+            if best is None or value > best[0]:
+                best = (value, start, end)
+        assert best is not None
         _, start, end = best
         while end > start and text[end - 1] == " ":
             end -= 1
