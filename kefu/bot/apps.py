@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class BotConfig(AppConfig):
     name = "kefu.bot"
     label = "bot"
-    verbose_name = _("bot")
+    verbose_name = _("Bot")

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "kefu.customers"
     label = "customers"
-    verbose_name = _("customers")
+    verbose_name = _("Customers")

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class InboxConfig(AppConfig):
     name = "kefu.inbox"
     label = "inbox"
-    verbose_name = _("inbox")
+    verbose_name = _("Conversations")

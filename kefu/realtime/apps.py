@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class RealtimeConfig(AppConfig):
     name = "kefu.realtime"
     label = "realtime"
-    verbose_name = _("realtime")
+    verbose_name = _("Realtime")

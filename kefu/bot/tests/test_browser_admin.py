@@ -30,3 +30,16 @@ def test_supervisor_cannot_save_a_handoff_text_the_rules_block(new_page, live):
         expect(error).to_contain_text("“加我微信聊”")
         expect(error).to_contain_text(explained)  # the rule's explanation, in the page's language
         shot(page, f"bot-handoff-refused-{locale[:2]}")
+
+
+def test_back_office_names_the_apps_in_the_page_language(new_page, live):
+    for locale, bot, index in (("zh-CN", "机器人", "机器人"), ("en-US", "Bot", "Bot")):
+        page = login(new_page(locale=locale), "zhuguan")
+        page.goto("/admin/bot/botsettings/")
+        breadcrumbs = page.locator(".breadcrumbs")
+        expect(breadcrumbs).to_contain_text(bot)
+        assert " bot " not in f" {breadcrumbs.inner_text()} "  # not the lower-case app label
+        shot(page, f"bot-admin-breadcrumbs-{locale[:2]}")
+        page.goto("/admin/")
+        expect(page.locator("#content-main")).to_contain_text(index)
+        shot(page, f"admin-index-{locale[:2]}")
