@@ -81,8 +81,8 @@ FAMILIES = ("off_platform", "card_fee", "authority", "invoice")
 TRAIN_OF = {"authority": TRAIN_ALL, "invoice": TRAIN_ALL}
 # The shop's long knowledge-base answers, a genre the corpora lack, draw notes
 # from a low authority threshold: it is chosen among those of at least 0.5
-# (odds 1.6 to 1; 4 notes on the demo shop's 188 answers, as at 1.0 before the
-# model read windows).
+# (odds 1.6 to 1; 2 notes on the demo shop's 188 answers, pinned in
+# test_demo.py; 4 at 1.0 before the model read windows).
 MIN_THRESHOLD = {"authority": 0.5}
 # Invoice talk is common and mostly clean (a quarter of guard_bench's messages
 # name an invoice): the invoice and authority models read only the sentences
@@ -169,15 +169,16 @@ def build(report: bool) -> dict:
         train_norms = [fold(row["text"]) for row in train]
         rule_families = [{f.family for f in rules_only.screen(r["text"]).findings} for r in train]
         detector = detectors.get(f"learned_{family}")
-        window = Window(detector.triggers, detector.trigger_patterns)
+        window = None
         if family in WINDOWED:
+            window = Window(detector.triggers, detector.trigger_patterns)
             gate = [window.span]
         else:  # the older families: their RE2 expressions, as before
             gate = [re2.compile(p).search for p in detector.trigger_patterns]
-            window = None
-        reads = FamilyModel(family, {}, 0.0, 0.0, window=window)
         rows_features = [
-            dict.fromkeys(sorted(features(reads.part(norm)[0], *NGRAM_RANGE)), 1)
+            dict.fromkeys(
+                sorted(features(window.part(norm)[0] if window else norm, *NGRAM_RANGE)), 1
+            )
             for norm in train_norms
         ]
         everything = np.arange(len(train))

@@ -707,32 +707,31 @@ _RETURN_CONTEXT = ("退货", "退回", "寄回", "来回", "换货", "退换", "
 
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
-
-
 _BLOCK_END = re.compile(r"[。！？!?]")
-
-
 _FREE_SHIPPING_PRESENT = _Present(_REFUSAL, _EXCEPT)
+
+
+def _between(norm: str, start: int, end: int, stop: re.Pattern[str]) -> tuple[int, int]:
+    """From after the last `stop` before `start` to the first one from `end`."""
+    low = 0
+    for match in stop.finditer(norm, 0, start):
+        low = match.end()
+    high = stop.search(norm, end)
+    return low, high.start() if high else len(norm)
 
 
 def _region_blocks(norm: str, regions: re.Pattern[str]) -> list[tuple[int, int]]:
     """The stretches between 。！？!? that name one of the regions."""
     found: list[tuple[int, int]] = []
     for match in regions.finditer(norm):
-        if found and match.start() < found[-1][1]:
-            continue
-        low = max(norm.rfind(stop, 0, match.start()) for stop in "。！？!?") + 1
-        high = _BLOCK_END.search(norm, match.end())
-        found.append((low, high.start() if high else len(norm)))
+        if not found or match.start() >= found[-1][1]:
+            found.append(_between(norm, match.start(), match.end(), _BLOCK_END))
     return found
 
 
 def _sentence(norm: str, start: int, end: int) -> str:
-    low = 0
-    for match in _SENTENCE_END.finditer(norm, 0, start):
-        low = match.end()
-    high = _SENTENCE_END.search(norm, end)
-    return norm[low : high.start() if high else len(norm)]
+    low, high = _between(norm, start, end, _SENTENCE_END)
+    return norm[low:high]
 
 
 @functools.lru_cache(maxsize=64)

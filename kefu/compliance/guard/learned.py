@@ -132,10 +132,7 @@ class FamilyModel:
 
     def part(self, norm: str) -> tuple[str, int]:
         """What the model reads of a folded text, and where that starts."""
-        if self.window is None:
-            return norm, 0
-        start, end = self.window.sentences(norm)
-        return norm[start:end], start
+        return (norm, 0) if self.window is None else self.window.part(norm)
 
     def _scan(self, norm: str) -> tuple[Scan, int]:
         assert self.scanner is not None
@@ -186,9 +183,7 @@ class FamilyModel:
         at = start + next((i for i, w in enumerate(strongest) if w >= floor), 0)
         if top < TELLING:
             at = start + strongest.index(top)
-        while (
-            at > start and text[at - 1].isascii() and text[at - 1].isalnum() and text[at].isalnum()
-        ):
+        while at > start and ascii_word(text[at - 1]) and text[at].isalnum():
             at -= 1  # not in the middle of an English word
         while at < end and text[at] == " ":
             at += 1
@@ -203,8 +198,7 @@ class Window:
     reads; ASCII classes and word boundaries, as in RE2)."""
 
     def __init__(self, words: tuple[str, ...], patterns: tuple[str, ...]) -> None:
-        keys = sorted({fold(word) for word in words if fold(word)})
-        self._keys = keys
+        keys = sorted({key for key in map(fold, words) if key})
         self._bounds = [(ascii_word(k[0]), ascii_word(k[-1])) for k in keys]
         self._automaton = ahocorasick_rs.AhoCorasick(keys) if keys else None
         self._patterns = [re.compile(p, re.ASCII) for p in patterns]
@@ -230,10 +224,14 @@ class Window:
                 last = max(last, match.end())
         return None if first < 0 else (first, last)
 
-    def sentences(self, norm: str) -> tuple[int, int]:
-        """The sentences from the first trigger to the last ((0, 0) without one)."""
+    def part(self, norm: str) -> tuple[str, int]:
+        """The sentences from the first trigger to the last, and where they
+        start ("" without a trigger)."""
         span = self.span(norm)
-        return (0, 0) if span is None else sentences_around(norm, *span)
+        if span is None:
+            return "", 0
+        start, end = sentences_around(norm, *span)
+        return norm[start:end], start
 
 
 @lru_cache(maxsize=1)
